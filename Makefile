@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DESK_PORT ?= 8080
+export DESK_PORT
+
+.PHONY: run test lint install demo clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+web-assets:
+	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
+
+.PHONY: web-assets
+
+run: install web-assets
+	$(BIN)/desk db upgrade
+	@$(BIN)/desk demo
+	@echo "Console: http://127.0.0.1:$(DESK_PORT)/console  (log in as wang / demo-password-2026)"
+	$(BIN)/desk serve
+
+test: install web-assets
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/chat_load.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,102 @@
+"""Creating member libraries and staff: shared by the command line, the demo and the tests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk.auth import MIN_PASSWORD_CHARS, hash_password
+from desk.errors import Conflict, InvalidPayload
+from desk.models import ROLES, Consultant, Library
+
+CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+
+
+def normalise_origin(origin: str) -> str:
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise InvalidPayload(f"not a website origin: {origin!r} (use scheme://host[:port])", code="bad_origin")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def add_library(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    code: str,
+    name: str,
+    name_en: str = "",
+    origins: Sequence[str] = (),
+    languages: Sequence[str] = ("zh-CN",),
+    phone: str = "",
+    routing_mode: str = "offer",
+    offer_timeout_seconds: int = 30,
+    overflow_delay_seconds: int = 60,
+    service_hours: dict[str, Any] | None = None,
+) -> Library:
+    if not CODE_RE.match(code):
+        raise InvalidPayload("a library code is 1-32 letters, digits, _ or -", code="bad_code")
+    if routing_mode not in ("offer", "direct"):
+        raise InvalidPayload("routing mode is offer or direct", code="bad_routing_mode")
+    if not languages:
+        raise InvalidPayload("a library serves at least one language", code="bad_languages")
+    lib = Library(
+        code=code,
+        name=name,
+        name_en=name_en,
+        allowed_origins=[normalise_origin(o) for o in origins],
+        languages=list(languages),
+        phone=phone,
+        routing_mode=routing_mode,
+        offer_timeout_seconds=offer_timeout_seconds,
+        overflow_delay_seconds=overflow_delay_seconds,
+        service_hours=service_hours or {},
+    )
+    async with sessions.begin() as s:
+        if await s.scalar(select(Library.id).where(Library.code == code)) is not None:
+            raise Conflict(f"library {code} exists", code="library_exists")
+        s.add(lib)
+    return lib
+
+
+async def add_consultant(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    library_code: str,
+    username: str,
+    display_name: str,
+    password: str,
+    role: str = "trainee",
+    languages: Sequence[str] = ("zh-CN",),
+    max_chats: int = 4,
+) -> Consultant:
+    if not USERNAME_RE.match(username):
+        raise InvalidPayload("a username is 2-64 letters, digits, _ . or -", code="bad_username")
+    if role not in ROLES:
+        raise InvalidPayload(f"role is one of {', '.join(ROLES)}", code="bad_role")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidPayload(f"a password has at least {MIN_PASSWORD_CHARS} characters", code="weak_password")
+    if not 1 <= max_chats <= 20:
+        raise InvalidPayload("max chats is 1 to 20", code="bad_max_chats")
+    async with sessions.begin() as s:
+        lib = await s.scalar(select(Library).where(Library.code == library_code))
+        if lib is None:
+            raise InvalidPayload(f"no library {library_code}", code="library_not_found")
+        if await s.scalar(select(Consultant.id).where(Consultant.username == username)) is not None:
+            raise Conflict(f"username {username} is taken", code="username_taken")
+        c = Consultant(
+            library_id=lib.id,
+            username=username,
+            display_name=display_name,
+            role=role,
+            languages=list(languages),
+            max_chats=max_chats,
+            password_hash=hash_password(password),
+        )
+        s.add(c)
+    return c

@@ -1,0 +1,96 @@
+"""The app factory: one call builds a whole desk node, so tests can run two in one process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from desk.bus import EventBus
+from desk.clock import Clock
+from desk.context import Desk
+from desk.db import make_engine, make_sessionmaker
+from desk.directory import Directory
+from desk.fanout import Fanout
+from desk.http import DESK_KEY, add_routes
+from desk.protocol import CONSOLE_NAMESPACE, READER_NAMESPACE
+from desk.routing.router import Router
+from desk.scheduler import build_scheduler
+from desk.settings import Settings
+from desk.shared.base import SharedState
+from desk.shared.memory import MemoryState
+from desk.sockets.console import ConsoleNamespace
+from desk.sockets.reader import ReaderNamespace
+from desk.sockets.server import BoundedRedisManager, DeskServer, build_server
+from transcripts.store import MessageStore
+
+log = logging.getLogger(__name__)
+
+SIO_KEY = web.AppKey("sio", DeskServer)
+ROUTER_KEY = web.AppKey("router", Router)
+
+
+async def make_state(settings: Settings) -> SharedState:
+    if settings.redis_url:
+        from desk.shared.redis import RedisState
+
+        return RedisState.from_url(
+            settings.redis_url, prefix=settings.redis_prefix, max_connections=settings.redis_pool_size
+        )
+    return MemoryState()
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    sio = build_server(
+        redis_url=settings.redis_url,
+        channel=f"{settings.redis_prefix}socketio",
+        pool_size=settings.redis_pool_size,
+        max_packet_bytes=settings.max_packet_bytes,
+    )
+    sio.attach(app)
+    app[SIO_KEY] = sio
+    add_routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+        state = await make_state(settings)
+        store = MessageStore(engine)
+        await store.start()
+        desk = Desk(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            state=state,
+            bus=EventBus(),
+            store=store,
+            clock=clock or Clock(),
+            directory=Directory(sessions),
+        )
+        Fanout(sio, desk).attach(desk.bus)
+        sio.register_namespace(ReaderNamespace(READER_NAMESPACE, desk))
+        sio.register_namespace(ConsoleNamespace(CONSOLE_NAMESPACE, desk))
+        router = Router(desk)
+        desk.request_routing = router.request
+        app[DESK_KEY] = desk
+        app[ROUTER_KEY] = router
+        scheduler = build_scheduler(desk, router.route) if settings.scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        log.info("desk node started", extra={"node": settings.node_id, "shared": bool(settings.redis_url)})
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await store.stop()
+            await state.close()
+            manager = sio.manager
+            if isinstance(manager, BoundedRedisManager):
+                await manager.aclose()
+            await engine.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,215 @@
+"""The ``desk`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from desk.settings import Settings
+
+T = TypeVar("T")
+
+
+def _run(coro_fn: Callable[[Settings], Awaitable[T]]) -> T:
+    settings = Settings()
+
+    async def go() -> T:
+        return await coro_fn(settings)
+
+    return asyncio.run(go())
+
+
+async def _with_sessions(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
+    from desk.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    try:
+        return await fn(make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@click.group()
+def main() -> None:
+    """The library alliance's live consultation desk."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (DESK_HOST).")
+@click.option("--port", type=int, default=None, help="Port (DESK_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the desk."""
+    from aiohttp import web
+
+    from desk.app import create_app
+    from desk.logs import setup_logging
+
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = Settings(**overrides)
+    setup_logging(settings.log_level, settings.log_format)
+    app = create_app(settings)
+
+    async def tune_gc(_: web.Application) -> None:
+        # Everything alive after start-up (modules, the app, caches) is long-lived: freeze it
+        # out of the collector's way, and collect the oldest generation rarely, since full
+        # collections over thousands of sockets pause the loop (see bench/chat_load.py).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+
+    app.on_startup.append(tune_gc)
+    click.echo(f"desk serving on http://{settings.host}:{settings.port}", err=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (Alembic) up to REVISION."""
+    from desk.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}", err=True)
+
+
+@main.group()
+def library() -> None:
+    """Member libraries."""
+
+
+@library.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--name-en", default="")
+@click.option("--origin", "origins", multiple=True, help="Website origin allowed to embed the widget (repeat).")
+@click.option("--language", "languages", multiple=True, default=["zh-CN"], show_default=True)
+@click.option("--phone", default="")
+@click.option("--routing", type=click.Choice(["offer", "direct"]), default="offer", show_default=True)
+@click.option("--offer-timeout", type=int, default=30, show_default=True)
+@click.option("--overflow-delay", type=int, default=60, show_default=True)
+def library_add(
+    code: str,
+    name: str,
+    name_en: str,
+    origins: tuple[str, ...],
+    languages: tuple[str, ...],
+    phone: str,
+    routing: str,
+    offer_timeout: int,
+    overflow_delay: int,
+) -> None:
+    """Add member library CODE called NAME."""
+    from desk.admin import add_library
+    from desk.errors import DeskError
+
+    async def go(settings: Settings) -> None:
+        await _with_sessions(
+            settings,
+            lambda sessions: add_library(
+                sessions,
+                code=code,
+                name=name,
+                name_en=name_en,
+                origins=origins,
+                languages=languages,
+                phone=phone,
+                routing_mode=routing,
+                offer_timeout_seconds=offer_timeout,
+                overflow_delay_seconds=overflow_delay,
+            ),
+        )
+
+    try:
+        _run(go)
+    except DeskError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"library {code} added")
+
+
+@main.group()
+def consultant() -> None:
+    """Consultants and other staff."""
+
+
+@consultant.command("add")
+@click.argument("library_code")
+@click.argument("username")
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice(["trainee", "consultant", "supervisor", "admin"]), default="trainee", show_default=True)
+@click.option("--language", "languages", multiple=True, default=["zh-CN"], show_default=True)
+@click.option("--max-chats", type=int, default=4, show_default=True)
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the password from this file (first line).")
+def consultant_add(
+    library_code: str,
+    username: str,
+    display_name: str,
+    role: str,
+    languages: tuple[str, ...],
+    max_chats: int,
+    password_file: Path | None,
+) -> None:
+    """Add USERNAME to LIBRARY_CODE. The password is prompted for, or read from a file, never
+    taken from the command line (where other users and shell history would see it)."""
+    from desk.admin import add_consultant
+    from desk.errors import DeskError
+
+    if password_file is not None:
+        password = password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+
+    async def go(settings: Settings) -> None:
+        await _with_sessions(
+            settings,
+            lambda sessions: add_consultant(
+                sessions,
+                library_code=library_code,
+                username=username,
+                display_name=display_name,
+                password=password,
+                role=role,
+                languages=languages,
+                max_chats=max_chats,
+            ),
+        )
+
+    try:
+        _run(go)
+    except DeskError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"consultant {username} added to {library_code} as {role}")
+
+
+@main.command()
+def demo() -> None:
+    """Create two demo libraries and a few consultants (idempotent)."""
+    from desk.demo import create_demo
+
+    settings = Settings()
+    lines = _run(lambda s: _with_sessions(s, lambda sessions: create_demo(sessions, settings)))
+    for line in lines:
+        click.echo(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,242 @@
+"""HTTP routes: health, console login, reader credentials, public library details."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import text
+
+from desk import auth
+from desk.context import Desk
+from desk.errors import DeskError, Forbidden, InvalidPayload, Unauthenticated
+
+DESK_KEY = web.AppKey("desk", Desk)
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginBody(_Body):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class VisitorBody(_Body):
+    library: str = Field(min_length=1, max_length=32)
+
+
+class ReaderLoginBody(_Body):
+    library: str = Field(min_length=1, max_length=32)
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    password: str = Field(min_length=1, max_length=1024)
+
+
+def _error(exc: DeskError) -> web.Response:
+    return web.json_response(exc.to_ack(), status=exc.status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DeskError as exc:
+        return _error(exc)
+
+
+async def _json(request: web.Request, model: type[BaseModel]) -> Any:
+    if request.content_type != "application/json":
+        # A cross-site form cannot send JSON without a CORS preflight: part of CSRF safety.
+        raise InvalidPayload("send application/json", code="json_required")
+    try:
+        raw = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidPayload("the body is not valid JSON", code="invalid_json") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidPayload(
+            "the request is not valid",
+            fields=[{"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in exc.errors(include_url=False, include_input=False)],
+        ) from exc
+
+
+def _console_origin_ok(desk: Desk, request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser cross-site request (browsers send Origin on POST)
+    allowed = {desk.settings.origin(), *(o.rstrip("/") for o in desk.settings.console_origins)}
+    return origin.rstrip("/") in allowed
+
+
+async def healthz(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    checks: dict[str, str] = {}
+    try:
+        async with desk.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "failing"
+    try:
+        await desk.state.presences()
+        checks["shared_state"] = "ok"
+    except Exception:
+        checks["shared_state"] = "failing"
+    ok = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"ok": ok, "node": desk.settings.node_id, "checks": checks}, status=200 if ok else 503
+    )
+
+
+async def login(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    if not _console_origin_ok(desk, request):
+        raise Forbidden("log in from the desk itself", code="origin_not_allowed")
+    body: LoginBody = await _json(request, LoginBody)
+    got = await auth.login(desk, body.username, body.password)
+    if got is None:
+        raise Unauthenticated("wrong username or password", code="login_failed")
+    token, who = got
+    resp = web.json_response(
+        {"ok": True, "consultant": {"id": who.id, "name": who.display_name, "role": who.role, "library_id": who.library_id}}
+    )
+    resp.set_cookie(
+        auth.SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=desk.settings.cookie_secure,
+        max_age=int(desk.settings.session_days * 86400),
+        path="/",
+    )
+    return resp
+
+
+async def logout(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    if not _console_origin_ok(desk, request):
+        raise Forbidden("log out from the desk itself", code="origin_not_allowed")
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        await auth.logout(desk, token)
+    resp = web.json_response({"ok": True})
+    resp.del_cookie(auth.SESSION_COOKIE, path="/")
+    return resp
+
+
+async def me(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    who = await auth.staff_from_token(desk, request.cookies.get(auth.SESSION_COOKIE))
+    if who is None:
+        raise Unauthenticated("log in first")
+    return web.json_response(
+        {
+            "ok": True,
+            "consultant": {
+                "id": who.id,
+                "name": who.display_name,
+                "username": who.username,
+                "role": who.role,
+                "library_id": who.library_id,
+                "languages": list(who.languages),
+                "max_chats": who.max_chats,
+            },
+        }
+    )
+
+
+async def _library_for_reader(desk: Desk, request: web.Request, code: str) -> Any:
+    lib = await desk.directory.library_by_code(code)
+    if lib is None:
+        raise InvalidPayload("unknown library", code="library_not_found")
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    if origin not in lib.allowed_origins and origin != desk.settings.origin():
+        raise Forbidden("this site may not embed the widget", code="origin_not_allowed")
+    return lib
+
+
+def _cors(request: web.Request, resp: web.Response) -> web.Response:
+    origin = request.headers.get("Origin")
+    if origin:
+        resp.headers["Access-Control-Allow-Origin"] = origin
+        resp.headers["Vary"] = "Origin"
+    return resp
+
+
+async def reader_visitor(request: web.Request) -> web.Response:
+    """Issue an anonymous visitor token (unguessable, server chosen) to a library's widget."""
+    desk = request.app[DESK_KEY]
+    body: VisitorBody = await _json(request, VisitorBody)
+    lib = await _library_for_reader(desk, request, body.library)
+    token, reader_id = await auth.issue_visitor(desk, lib.id)
+    return _cors(request, web.json_response({"ok": True, "token": token, "reader_id": reader_id}))
+
+
+async def reader_login(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    body: ReaderLoginBody = await _json(request, ReaderLoginBody)
+    await _library_for_reader(desk, request, body.library)
+    got = await auth.reader_login(desk, body.email, body.password)
+    if got is None:
+        raise Unauthenticated("wrong email or password", code="login_failed")
+    token, reader_id = got
+    return _cors(request, web.json_response({"ok": True, "token": token, "reader_id": reader_id}))
+
+
+async def reader_preflight(request: web.Request) -> web.Response:
+    resp = web.Response(status=204)
+    origin = request.headers.get("Origin")
+    if origin:
+        resp.headers["Access-Control-Allow-Origin"] = origin
+        resp.headers["Access-Control-Allow-Methods"] = "POST"
+        resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        resp.headers["Access-Control-Max-Age"] = "600"
+        resp.headers["Vary"] = "Origin"
+    return resp
+
+
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+async def library_public(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    code = request.match_info["code"]
+    lib = await desk.directory.library_by_code(code) if _CODE.match(code) else None
+    if lib is None:
+        return web.json_response(
+            {"ok": False, "error": {"code": "library_not_found", "message": "unknown library"}}, status=404
+        )
+    return _cors(
+        request,
+        web.json_response(
+            {
+                "ok": True,
+                "library": {
+                    "code": lib.code,
+                    "name": lib.name,
+                    "name_en": lib.name_en,
+                    "languages": list(lib.languages),
+                    "phone": lib.phone,
+                },
+            }
+        ),
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.middlewares.append(errors_middleware)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/api/login", login)
+    app.router.add_post("/api/logout", logout)
+    app.router.add_get("/api/me", me)
+    app.router.add_post("/api/readers/visitor", reader_visitor)
+    app.router.add_post("/api/readers/login", reader_login)
+    app.router.add_route("OPTIONS", "/api/readers/{tail:.*}", reader_preflight)
+    app.router.add_get("/api/libraries/{code}", library_public)

@@ -1,0 +1,151 @@
+"""Member libraries, staff, readers and consultations: the desk's durable records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from desk.db import Base, UTCDateTime, utcnow
+
+
+class Library(Base):
+    __tablename__ = "libraries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    #: Website origins (scheme://host[:port]) allowed to embed this library's widget.
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["zh-CN"])
+    #: {"timezone": "Asia/Shanghai", "weekly": {"mon": [["08:30", "21:00"]], ...}}
+    service_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    #: "offer": a consultant accepts within offer_timeout_seconds; "direct": assigned at once.
+    routing_mode: Mapped[str] = mapped_column(String(16), default="offer")
+    offer_timeout_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    #: A reader waits this long for the library's own consultants before overflowing.
+    overflow_delay_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+ROLES = ("trainee", "consultant", "supervisor", "admin")
+
+
+class Consultant(Base):
+    __tablename__ = "consultants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    #: Every newcomer starts as a trainee (the alliance's admission norms).
+    role: Mapped[str] = mapped_column(String(16), default="trainee")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["zh-CN"])
+    max_chats: Mapped[int] = mapped_column(Integer, default=4)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(Base):
+    """A console login. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Reader(Base):
+    """A reader of the alliance: an anonymous visitor or an account. Alliance-wide, so a reader
+    recognised at one member library is recognised at all of them ("reader sharing")."""
+
+    __tablename__ = "readers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="visitor")  # visitor | account
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    first_library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReaderToken(Base):
+    """A server-issued, unguessable reader credential; only its hash is stored."""
+
+    __tablename__ = "reader_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Consultation(Base):
+    __tablename__ = "consultations"
+    __table_args__ = (
+        Index("ix_consultations_state_assignee", "state", "assignee_id"),
+        Index("ix_consultations_reader_state", "reader_id", "state"),
+        # One active consultation per reader and library: a double click or a reload opens
+        # nothing new.
+        Index(
+            "uq_consultations_active_reader_library",
+            "reader_id",
+            "library_id",
+            unique=True,
+            sqlite_where=text("state IN ('waiting', 'offered', 'assigned')"),
+            postgresql_where=text("state IN ('waiting', 'offered', 'assigned')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), index=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"))
+    language: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    #: The consultant currently offered or assigned the chat.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+    #: Library whose consultants are tried first (origin, or the target of a transfer).
+    route_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    serving_library_id: Mapped[int | None] = mapped_column(
+        ForeignKey("libraries.id"), nullable=True
+    )
+    #: The reader's first question, shown in the queue as a preview.
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    reader_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    staff_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+    #: Requeued chats (their consultant dropped) go first in line.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Bumped on every state change: a client that resumes gets the state first if it moved.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AssignmentRecord(Base):
+    """Every offer, acceptance, decline, expiry, transfer and requeue of a consultation."""
+
+    __tablename__ = "assignment_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"), nullable=True)
+    by_consultant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultants.id"), nullable=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

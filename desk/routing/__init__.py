@@ -1,0 +1,1 @@
+"""Routing: pure policy (filters and a selector), the router that claims, and the sweeps."""

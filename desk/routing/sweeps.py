@@ -1,0 +1,131 @@
+"""Timed repairs: consultants past their grace, readers gone, offers expired, and the shared
+state brought back in line with the database (which is the truth)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from desk.actions.consultations import end_consultation, entry_for, expire_offers, requeue
+from desk.actions.presence import held_in_db
+from desk.context import Desk
+from desk.errors import DeskError
+from desk.models import Consultation
+from desk.shared.base import CLAIM_TTL
+from desk.states import ACTIVE, HOLDING, State
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_consultants(desk: Desk) -> int:
+    """Requeue the chats of consultants gone longer than the grace period."""
+    now = desk.clock.now()
+    grace = desk.settings.consultant_grace_seconds
+    n = 0
+    for p in await desk.state.presences():
+        gone_since = p.disconnected_at if not p.connected else None
+        if gone_since is None and now - p.heartbeat > grace:
+            gone_since = p.heartbeat  # the node holding their socket stopped beating
+        if gone_since is None or now - gone_since < grace:
+            continue
+        for cid in await held_in_db(desk, p.consultant_id):
+            if await requeue(desk, cid, p.consultant_id) is not None:
+                n += 1
+        await desk.state.drop_presence(p.consultant_id)
+        log.info("consultant presence expired", extra={"consultant": p.consultant_id})
+    return n
+
+
+async def sweep_readers(desk: Desk) -> int:
+    """End as abandoned the chats whose reader has been gone longer than the grace period."""
+    now = desk.clock.now()
+    grace = desk.settings.reader_grace_seconds
+    async with desk.sessions() as s:
+        ids = list(
+            (
+                await s.scalars(
+                    select(Consultation.id).where(
+                        Consultation.state.in_([x.value for x in ACTIVE])
+                    )
+                )
+            ).all()
+        )
+    if not ids:
+        return 0
+    seen = await desk.state.reader_last_seen(ids)
+    unknown = [i for i in ids if i not in seen]
+    if unknown:
+        # Never seen by this state (it was restarted): the grace period starts now.
+        await desk.state.reader_seen(unknown, now)
+    n = 0
+    for cid, last in seen.items():
+        if now - last < grace:
+            continue
+        try:
+            await end_consultation(
+                desk, cid, target=State.ABANDONED, by="system", reason="reader_gone"
+            )
+            n += 1
+        except DeskError:
+            continue
+    return n
+
+
+async def reconcile(desk: Desk) -> None:
+    """Make the queue and the consultants' loads agree with the database."""
+    now = desk.clock.now()
+    async with desk.sessions() as s:
+        waiting = {
+            c.id: c
+            for c in (
+                await s.scalars(
+                    select(Consultation).where(Consultation.state == State.WAITING.value)
+                )
+            ).all()
+        }
+        holding_rows = (
+            await s.execute(
+                select(Consultation.id, Consultation.assignee_id).where(
+                    Consultation.state.in_([x.value for x in HOLDING])
+                )
+            )
+        ).all()
+    queued = {e.consultation_id: e for e in await desk.state.queue()}
+    for cid, c in waiting.items():
+        if cid not in queued:
+            await desk.state.enqueue(entry_for(c))
+    for cid in queued:
+        if cid not in waiting:
+            await desk.state.dequeue(cid)
+    by_consultant: dict[int, set[int]] = {}
+    for cid, assignee in holding_rows:
+        if assignee is not None:
+            by_consultant.setdefault(assignee, set()).add(cid)
+    for p in await desk.state.presences():
+        want = by_consultant.get(p.consultant_id, set())
+        held = await desk.state.holdings(p.consultant_id)
+        for cid, since in held.items():
+            # A fresh claim may not be written to the database yet: leave it alone.
+            if cid not in want and now - since > CLAIM_TTL:
+                await desk.state.release(cid, p.consultant_id, now)
+        for cid in want - held.keys():
+            await desk.state.hold(cid, p.consultant_id, now)
+    if waiting:
+        desk.request_routing()
+
+
+async def expire(desk: Desk) -> int:
+    return await expire_offers(desk)
+
+
+async def beat(desk: Desk) -> None:
+    """Node-local: refresh the heartbeats of the consultants and readers connected here."""
+    now = desk.clock.now()
+    if desk.local_consultants:
+        await desk.state.heartbeat(list(desk.local_consultants), now)
+    ids: set[int] = set()
+    for cids in desk.local_reader_consultations.values():
+        ids |= cids
+    if ids:
+        await desk.state.reader_seen(ids, now)

@@ -1,0 +1,1 @@
+"""The socket layer: thin namespaces that parse, call an action, and acknowledge."""

@@ -1,0 +1,209 @@
+"""The reader namespace, ``/reader``: the widget's side of a consultation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from socketio.exceptions import ConnectionRefusedError
+from sqlalchemy import select
+
+from desk.actions import consultations as acts
+from desk.actions.conversation import authorise, mark_read, set_typing
+from desk.auth import reader_from_token
+from desk.directory import LibraryInfo
+from desk.errors import InvalidPayload
+from desk.models import Consultation
+from desk.protocol import (
+    READER_EVENTS,
+    ConsultationRef,
+    History,
+    MarkRead,
+    OpenConsultation,
+    Resume,
+    SendMessage,
+    Typing,
+)
+from desk.routing.policy import base_language
+from desk.sockets.base import DeskNamespace
+from desk.states import ACTIVE, State
+from transcripts.store import Draft
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ReaderSession:
+    reader_id: int
+    library: LibraryInfo
+
+
+def reader_room(reader_id: int) -> str:
+    return f"reader:{reader_id}"
+
+
+class ReaderNamespace(DeskNamespace):
+    events = READER_EVENTS
+
+    def __init__(self, namespace: str, desk: Any) -> None:
+        super().__init__(namespace, desk)
+        self.sessions: dict[str, ReaderSession] = {}
+
+    def allowed_origin(self, library: LibraryInfo, origin: str | None) -> bool:
+        if not origin:
+            return False
+        origin = origin.rstrip("/")
+        return origin in library.allowed_origins or origin == self.desk.settings.origin()
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        if not isinstance(auth, dict):
+            raise ConnectionRefusedError({"code": "auth_required", "message": "send library and token"})
+        code, token = auth.get("library"), auth.get("token")
+        if not isinstance(code, str) or not isinstance(token, str):
+            raise ConnectionRefusedError({"code": "auth_required", "message": "send library and token"})
+        library = await self.desk.directory.library_by_code(code[:32])
+        if library is None:
+            raise ConnectionRefusedError({"code": "library_not_found", "message": "unknown library"})
+        if not self.allowed_origin(library, environ.get("HTTP_ORIGIN")):
+            log.warning("reader refused: origin not allowed", extra={"library": library.code})
+            raise ConnectionRefusedError(
+                {"code": "origin_not_allowed", "message": "this site may not embed the widget"}
+            )
+        reader_id = await reader_from_token(self.desk, token)
+        if reader_id is None:
+            raise ConnectionRefusedError({"code": "auth_invalid", "message": "unknown reader token"})
+        self.sessions[sid] = ReaderSession(reader_id, library)
+        await self.enter_room(sid, reader_room(reader_id))
+        async with self.desk.sessions() as s:
+            active = set(
+                (
+                    await s.scalars(
+                        select(Consultation.id).where(
+                            Consultation.reader_id == reader_id,
+                            Consultation.state.in_([x.value for x in ACTIVE]),
+                        )
+                    )
+                ).all()
+            )
+        self.desk.local_reader_consultations[sid] = active
+        if active:
+            await self.desk.state.reader_seen(active, self.desk.clock.now())
+        log.info("reader connected", extra={"library": library.code, "sid": sid})
+
+    async def disconnect(self, sid: str, reason: Any) -> None:
+        s = self.sessions.pop(sid, None)
+        cids = self.desk.local_reader_consultations.pop(sid, set())
+        if s is not None and cids:
+            # The grace period counts from the last moment the reader was here.
+            await self.desk.state.reader_seen(cids, self.desk.clock.now())
+        log.info("reader disconnected", extra={"sid": sid, "reason": str(reason)})
+
+    def _session(self, sid: str) -> ReaderSession:
+        return self.sessions[sid]
+
+    def _track(self, sid: str, consultation_id: int) -> None:
+        self.desk.local_reader_consultations.setdefault(sid, set()).add(consultation_id)
+
+    async def on_consultation_open(self, sid: str, p: OpenConsultation) -> dict[str, Any]:
+        s = self._session(sid)
+        served = {base_language(x) for x in s.library.languages}
+        if base_language(p.language) not in served:
+            raise InvalidPayload(
+                "this library does not serve that language",
+                code="language_not_served",
+                languages=list(s.library.languages),
+            )
+        if p.question is not None:
+            self.check_body(p.question)
+        view, created = await acts.open_consultation(
+            self.desk,
+            reader_id=s.reader_id,
+            library=s.library,
+            language=p.language,
+            question=p.question,
+            client_msg_id=p.client_msg_id,
+        )
+        self._track(sid, view.id)
+        messages = await self.desk.store.messages_since(view.id, 0, staff=False)
+        return {
+            "created": created,
+            "consultation": view.to_client(staff=False),
+            "messages": [m.to_client() for m in messages],
+        }
+
+    async def on_message_send(self, sid: str, p: SendMessage) -> dict[str, Any]:
+        s = self._session(sid)
+        self.check_body(p.body)
+        msg = await acts.post_message(
+            self.desk,
+            Draft(
+                consultation_id=p.consultation_id,
+                author_kind="reader",
+                author_id=s.reader_id,
+                body=p.body,
+                client_msg_id=p.client_msg_id,
+                as_reader=s.reader_id,
+            ),
+        )
+        return {"message": msg.to_client(), "duplicate": msg.duplicate}
+
+    async def on_resume(self, sid: str, p: Resume) -> dict[str, Any]:
+        s = self._session(sid)
+        items = {i.consultation_id: i for i in p.consultations}
+        async with self.desk.sessions() as db:
+            # Also the reader's active chat here that the client forgot (cleared storage).
+            active = (
+                await db.scalars(
+                    select(Consultation.id).where(
+                        Consultation.reader_id == s.reader_id,
+                        Consultation.library_id == s.library.id,
+                        Consultation.state.in_([x.value for x in ACTIVE]),
+                    )
+                )
+            ).all()
+        out = []
+        for cid in [*items, *(c for c in active if c not in items)]:
+            await authorise(self.desk, cid, reader_id=s.reader_id)
+            item = items.get(cid)
+            view = await acts.get_view(self.desk, cid)
+            after = item.last_seq if item else 0
+            msgs = await self.desk.store.messages_since(cid, after, staff=False)
+            entry: dict[str, Any] = {"consultation_id": cid}
+            if item is None or item.version != view.version:
+                entry["consultation"] = view.to_client(staff=False)
+            entry["messages"] = [m.to_client() for m in msgs]
+            entry["more"] = len(msgs) >= 500
+            out.append(entry)
+            if view.state in {x.value for x in ACTIVE}:
+                self._track(sid, cid)
+        return {"consultations": out}
+
+    async def on_history(self, sid: str, p: History) -> dict[str, Any]:
+        s = self._session(sid)
+        await authorise(self.desk, p.consultation_id, reader_id=s.reader_id)
+        msgs = await self.desk.store.messages_since(p.consultation_id, p.after_seq, staff=False)
+        return {"messages": [m.to_client() for m in msgs], "more": len(msgs) >= 500}
+
+    async def on_typing(self, sid: str, p: Typing) -> dict[str, Any]:
+        s = self._session(sid)
+        await set_typing(self.desk, p.consultation_id, p.typing, reader_id=s.reader_id)
+        return {}
+
+    async def on_read(self, sid: str, p: MarkRead) -> dict[str, Any]:
+        s = self._session(sid)
+        seq = await mark_read(self.desk, p.consultation_id, p.seq, reader_id=s.reader_id)
+        return {"seq": seq}
+
+    async def on_consultation_close(self, sid: str, p: ConsultationRef) -> dict[str, Any]:
+        s = self._session(sid)
+        view = await acts.end_consultation(
+            self.desk,
+            p.consultation_id,
+            target=State.CLOSED,
+            by="reader",
+            reason="reader_closed",
+            guard=acts.reader_guard(s.reader_id),
+        )
+        self.desk.local_reader_consultations.get(sid, set()).discard(view.id)
+        return {"consultation": view.to_client(staff=False)}

@@ -1,0 +1,123 @@
+"""Shared fixtures: migrated databases (SQLite per test, PostgreSQL per run), desk nodes with
+the demo alliance, and real Socket.IO clients."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from desk.db import Base, make_engine, make_sessionmaker
+from desk.demo import create_demo
+from desk.migrate import upgrade
+from desk.settings import Settings
+from desk.clock import ManualClock
+from tests.harness import EMBED_ORIGIN, Node, start_node
+from tests.services import create_database, drop_database, postgres_url
+
+import desk.models  # noqa: F401
+import transcripts.models  # noqa: F401
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "desk.sqlite3"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "desk.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def in_thread(fn: Callable[[], T]) -> T:
+    """Run blocking set-up (which may start its own event loop) off the test's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_run_db() -> Iterator[str]:
+    """One migrated PostgreSQL database for this run, dropped at the end."""
+    admin = postgres_url()
+    url = in_thread(lambda: asyncio.run(create_database(admin)))
+    try:
+        in_thread(lambda: upgrade(url))
+        yield url
+    finally:
+        in_thread(lambda: asyncio.run(drop_database(admin, url)))
+
+
+async def truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Each test using this runs on SQLite and on real PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "desk.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url = request.getfixturevalue("postgres_run_db")
+    await truncate_all(url)
+    return url
+
+
+async def seed_demo(url: str, origin: str) -> None:
+    engine = make_engine(url)
+    try:
+        await create_demo(make_sessionmaker(engine), Settings(public_origin=origin))
+        # The tests embed the widget from a site of their own.
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE libraries SET allowed_origins = :o, overflow_delay_seconds = 30"),
+                {"o": f'["{EMBED_ORIGIN}"]'},
+            )
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(time.time())
+
+
+@pytest.fixture
+async def node(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Node]:
+    """A desk node on SQLite with the demo alliance: libraries demo-pl and demo-ul."""
+    await seed_demo(sqlite_url, "http://unused")
+    n = await start_node(sqlite_url, clock=clock)
+    try:
+        yield n
+    finally:
+        await n.close()
+
+
+@pytest.fixture
+async def any_node(database_url: str, clock: ManualClock) -> AsyncIterator[Node]:
+    """The same, once on SQLite and once on PostgreSQL."""
+    await seed_demo(database_url, "http://unused")
+    n = await start_node(database_url, clock=clock)
+    try:
+        yield n
+    finally:
+        await n.close()

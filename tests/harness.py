@@ -1,0 +1,234 @@
+"""Real desk nodes on real sockets, and the reader and consultant clients that talk to them."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import uuid4
+
+import aiohttp
+import socketio
+from aiohttp import web
+
+from desk.app import ROUTER_KEY, create_app
+from desk.clock import ManualClock
+from desk.context import Desk
+from desk.demo import DEMO_PASSWORD
+from desk.http import DESK_KEY
+from desk.routing.router import Router
+from desk.settings import Settings
+
+EMBED_ORIGIN = "http://library.example.test"
+#: Long enough for a slow CI machine; a hang still fails with the event named.
+WAIT_SECONDS = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Node:
+    base: str
+    runner: web.AppRunner
+    app: web.Application
+
+    @property
+    def desk(self) -> Desk:
+        return self.app[DESK_KEY]
+
+    @property
+    def router(self) -> Router:
+        return self.app[ROUTER_KEY]
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_node(
+    database_url: str,
+    *,
+    redis_url: str | None = None,
+    prefix: str = "desk:",
+    clock: ManualClock | None = None,
+    **overrides: Any,
+) -> Node:
+    port = free_port()
+    settings = Settings(
+        host="127.0.0.1",
+        port=port,
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=prefix,
+        scheduler=False,
+        log_format="json",
+        **overrides,
+    )
+    app = create_app(settings, clock=clock)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return Node(f"http://127.0.0.1:{port}", runner, app)
+
+
+@dataclass
+class Client:
+    base: str
+    namespace: str
+    events: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        async def any_event(event: str, *args: Any) -> None:
+            self.events[event].append(args[0] if len(args) == 1 else args)
+            self._changed.set()
+
+        self.sio.on("*", any_event, namespace=self.namespace)
+
+    async def call(self, event: str, data: Any = None, *, timeout: float = WAIT_SECONDS) -> Any:
+        args = {} if data is None else data
+        return await self.sio.call(event, args, namespace=self.namespace, timeout=timeout)
+
+    async def ok(self, event: str, data: Any = None) -> dict[str, Any]:
+        reply = await self.call(event, data)
+        assert reply["ok"] is True, f"{event} refused: {reply}"
+        return dict(reply)
+
+    async def wait_for(
+        self, event: str, pred: Callable[[Any], bool] = lambda _: True, *, timeout: float = WAIT_SECONDS
+    ) -> Any:
+        """The first received ``event`` matching ``pred`` (already received ones count)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        seen = 0
+        while True:
+            items = self.events.get(event, [])
+            for item in items[seen:]:
+                if pred(item):
+                    return item
+            seen = len(items)
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"no {event!r} matching within {timeout}s; got {dict(self.events)}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                pass
+
+    def messages(self, consultation_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.events.get("message", []) if m["consultation_id"] == consultation_id]
+
+    async def disconnect(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+class Reader(Client):
+    token: str = ""
+    library: str = ""
+
+    @classmethod
+    async def register(cls, base: str, library: str, *, origin: str = EMBED_ORIGIN) -> Reader:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{base}/api/readers/visitor", json={"library": library}, headers={"Origin": origin}
+            ) as resp:
+                body = await resp.json()
+                assert resp.status == 200, body
+        r = cls(base, "/reader")
+        r.token = body["token"]
+        r.library = library
+        return r
+
+    async def connect(self, *, base: str | None = None, origin: str = EMBED_ORIGIN) -> None:
+        await self.sio.connect(
+            base or self.base,
+            namespaces=["/reader"],
+            auth={"library": self.library, "token": self.token},
+            headers={"Origin": origin},
+            transports=["websocket"],
+            wait_timeout=WAIT_SECONDS,
+        )
+
+    async def reconnect(self, *, base: str | None = None) -> None:
+        await self.disconnect()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.__post_init__()
+        await self.connect(base=base)
+
+    async def open(self, question: str | None = "请问如何查找学位论文？", **extra: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = {"language": "zh-CN", **extra}
+        if question is not None:
+            payload["question"] = question
+            payload.setdefault("client_msg_id", uuid4().hex)
+        return await self.ok("consultation.open", payload)
+
+    async def say(self, consultation_id: int, body: str, cmid: str | None = None) -> dict[str, Any]:
+        return await self.ok(
+            "message.send",
+            {"consultation_id": consultation_id, "client_msg_id": cmid or uuid4().hex, "body": body},
+        )
+
+
+class Consultant(Client):
+    cookie: str = ""
+    username: str = ""
+
+    @classmethod
+    async def login(cls, base: str, username: str, password: str = DEMO_PASSWORD) -> Consultant:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{base}/api/login",
+                json={"username": username, "password": password},
+                headers={"Origin": base},
+            ) as resp:
+                body = await resp.json()
+                assert resp.status == 200, body
+                cookie = resp.cookies["desk_session"].value
+        c = cls(base, "/console")
+        c.cookie = cookie
+        c.username = username
+        return c
+
+    async def connect(self, *, base: str | None = None, status: str = "online") -> None:
+        target = base or self.base
+        await self.sio.connect(
+            target,
+            namespaces=["/console"],
+            auth={"status": status},
+            headers={"Origin": target, "Cookie": f"desk_session={self.cookie}"},
+            transports=["websocket"],
+            wait_timeout=WAIT_SECONDS,
+        )
+
+    async def reconnect(self, *, base: str | None = None) -> None:
+        await self.disconnect()
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.__post_init__()
+        await self.connect(base=base)
+
+    async def say(
+        self, consultation_id: int, body: str, *, private: bool = False, cmid: str | None = None
+    ) -> dict[str, Any]:
+        return await self.ok(
+            "message.send",
+            {
+                "consultation_id": consultation_id,
+                "client_msg_id": cmid or uuid4().hex,
+                "body": body,
+                "private": private,
+            },
+        )
+
+    async def accept_next(self) -> dict[str, Any]:
+        offer = await self.wait_for("offer")
+        cid = offer["consultation"]["id"]
+        return await self.ok("offer.accept", {"consultation_id": cid})

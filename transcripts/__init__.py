@@ -1,0 +1,1 @@
+"""Transcripts: the stored messages of every consultation."""
