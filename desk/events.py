@@ -48,14 +48,15 @@ class ConsultationView:
                 if self.assignee_id is not None and self.state == "assigned"
                 else None
             ),
-            "last_seq": self.last_seq,
             "version": self.version,
             "created_at": self.created_at.isoformat(),
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "ended_by": self.ended_by,
         }
         if staff:
+            # last_seq counts private notes too: staff only.
             d.update(
+                last_seq=self.last_seq,
                 reader_id=self.reader_id,
                 subject=self.subject,
                 assignee_id=self.assignee_id,
@@ -94,7 +95,7 @@ class ConsultationOffered(Event):
 class OfferWithdrawn(Event):
     consultation: ConsultationView
     consultant_id: int
-    reason: str  # declined | expired | closed
+    reason: str  # declined | expired
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from desk.events import (
     ConsultationAssigned,
     ConsultationEnded,
     ConsultationOffered,
-    ConsultationOpened,
     ConsultationQueued,
     ConsultationReleased,
     MessagePosted,
@@ -39,7 +38,6 @@ class Fanout:
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(MessagePosted, self.message_posted)
-        bus.subscribe(ConsultationOpened, self.queue_changed)
         bus.subscribe(ConsultationQueued, self.queue_changed)
         bus.subscribe(ConsultationOffered, self.offered)
         bus.subscribe(OfferWithdrawn, self.offer_withdrawn)
@@ -65,8 +63,8 @@ class Fanout:
         if m.assignee_id is not None:
             await self._staff(m.assignee_id, "message", data)
 
-    async def queue_changed(self, e: ConsultationOpened | ConsultationQueued) -> None:
-        await self._queue_notice(e.consultation.id, e.reason if isinstance(e, ConsultationQueued) else "opened")
+    async def queue_changed(self, e: ConsultationQueued) -> None:
+        await self._queue_notice(e.consultation.id, e.reason)
 
     async def _queue_notice(self, consultation_id: int, reason: str) -> None:
         """Tell every console the queue moved; consoles fetch it with ``queue.list``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
@@ -14,12 +14,13 @@ import aiohttp
 import socketio
 from aiohttp import web
 
-from desk.app import ROUTER_KEY, create_app
+from desk.app import ROUTER_KEY, SIO_KEY, create_app
 from desk.clock import ManualClock
 from desk.context import Desk
 from desk.demo import DEMO_PASSWORD
 from desk.http import DESK_KEY
 from desk.routing.router import Router
+from desk.routing.sweeps import beat
 from desk.settings import Settings
 
 EMBED_ORIGIN = "http://library.example.test"
@@ -48,7 +49,37 @@ class Node:
         return self.app[ROUTER_KEY]
 
     async def close(self) -> None:
+        # Disconnect the sockets first, or the runner waits for them to go away by themselves.
+        await self.app[SIO_KEY].shutdown()
         await self.runner.cleanup()
+
+    async def until(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
+        """Wait for the node to reach a state (a socket's close reaches the server a moment
+        after the client returns)."""
+        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"node never reached: {what}")
+            await asyncio.sleep(0.01)
+
+    async def offline(self, consultant_id: int) -> None:
+        async def gone() -> bool:
+            p = await self.desk.state.presence(consultant_id)
+            return p is None or not p.connected
+
+        await self.until(gone, f"consultant {consultant_id} disconnected")
+
+    async def advance(self, seconds: float) -> None:
+        """Move the node's clock; the heartbeats of connected sockets go on as in production
+        (the scheduler is off in tests, so the beat runs here)."""
+        clock = self.desk.clock
+        assert isinstance(clock, ManualClock)
+        step = self.desk.settings.heartbeat_seconds
+        left = seconds
+        while left > 0:
+            clock.advance(min(step, left))
+            left -= step
+            await beat(self.desk)
 
 
 async def start_node(
@@ -71,7 +102,7 @@ async def start_node(
         **overrides,
     )
     app = create_app(settings, clock=clock)
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

@@ -211,7 +211,9 @@ class MessageStore:
                 if as_reader is not None:
                     cond.append(Consultation.reader_id == as_reader)
                 if as_assignee is not None:
+                    # Only once accepted: an offer is not yet the consultant's chat.
                     cond.append(Consultation.assignee_id == as_assignee)
+                    cond.append(Consultation.state == "assigned")
                 got = (
                     await conn.execute(
                         update(Consultation)
@@ -307,7 +309,7 @@ async def _why_refused(
     if as_reader is not None and row.reader_id != as_reader:
         # Same answer as a missing one: a reader learns nothing about others' consultations.
         return NotFound("no such consultation", code="consultation_not_found")
-    if as_assignee is not None and row.assignee_id != as_assignee:
+    if as_assignee is not None and (row.assignee_id != as_assignee or row.state == "offered"):
         return Forbidden("this chat is not assigned to you", code="not_assigned")
     return Conflict(f"the consultation is {row.state}", code="consultation_ended", state=row.state)
 

@@ -238,6 +238,7 @@ async def offer_or_assign(
         await desk.state.dequeue(consultation_id)
         return False
     await desk.state.dequeue(consultation_id)
+    await desk.state.settle(consultation_id, consultant_id)
     view = await view_of(desk, c)
     if direct:
         await desk.bus.publish(ConsultationAssigned(view, consultant_id, "direct"))
@@ -288,13 +289,25 @@ async def withdraw_offer(
     )
     now = desk.clock.now()
     await desk.state.release(consultation_id, consultant_id, now)
-    await desk.state.enqueue(entry_for(c, declined={consultant_id}))
+    await desk.state.enqueue(entry_for(c, declined=await declined_by(desk, consultation_id)))
     view = await view_of(desk, c)
     await desk.bus.publish(
         OfferWithdrawn(view, consultant_id, reason), ConsultationQueued(view, reason)
     )
     desk.request_routing()
     return view
+
+
+async def declined_by(desk: Desk, consultation_id: int) -> set[int]:
+    """Everyone who declined the chat or let its offer lapse: they are not offered it again."""
+    async with desk.sessions() as s:
+        rows = await s.scalars(
+            select(AssignmentRecord.consultant_id).where(
+                AssignmentRecord.consultation_id == consultation_id,
+                AssignmentRecord.action.in_(["declined", "expired"]),
+            )
+        )
+        return {r for r in rows if r is not None}
 
 
 async def expire_offers(desk: Desk) -> int:
@@ -352,6 +365,7 @@ async def transfer_to_consultant(
         await desk.state.release(consultation_id, to_id, now)
         raise
     await desk.state.release(consultation_id, by_id, now)
+    await desk.state.settle(consultation_id, to_id)
     view = await view_of(desk, c)
     await desk.bus.publish(
         ConsultationReleased(view, by_id, "transferred"),
@@ -490,5 +504,7 @@ async def end_consultation(
     await desk.state.reader_forget(consultation_id)
     view = await view_of(desk, c)
     await desk.bus.publish(ConsultationEnded(view, previous))
+    if previous is not None:
+        desk.request_routing()  # a slot came free
     return view
 

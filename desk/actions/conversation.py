@@ -30,7 +30,7 @@ async def authorise(
     reader, assignee, state = await _holders(desk, consultation_id)
     if reader_id is not None and reader != reader_id:
         raise NotFound("no such consultation", code="consultation_not_found")
-    if consultant_id is not None and assignee != consultant_id:
+    if consultant_id is not None and (assignee != consultant_id or state == "offered"):
         raise Forbidden("this chat is not assigned to you", code="not_assigned")
     return reader, assignee, state
 

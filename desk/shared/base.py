@@ -80,7 +80,9 @@ class SharedState(Protocol):
     async def set_disconnected(self, consultant_id: int, now: float) -> None:
         """Their last socket closed: stop routing to them; the grace period starts."""
 
-    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> None: ...
+    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> None:
+        """A node still holds a socket of each of these consultants: fresh, and connected
+        (their console on another node may have closed meanwhile)."""
 
     async def drop_presence(self, consultant_id: int) -> None: ...
 
@@ -109,6 +111,10 @@ class SharedState(Protocol):
 
     async def release(self, consultation_id: int, consultant_id: int, now: float) -> None:
         """The consultant no longer holds the chat; idempotent."""
+
+    async def settle(self, consultation_id: int, consultant_id: int) -> None:
+        """The assignment is written: drop the consultant's claim (keeping the held slot), so
+        that a later transfer or requeue is not blocked by it."""
 
     async def holdings(self, consultant_id: int) -> dict[int, float]:
         """Consultations held, with the time each was taken."""

@@ -81,7 +81,7 @@ class MemoryState:
         for cid in consultant_ids:
             p = self._people.get(cid)
             if p is not None:
-                p.heartbeat = now
+                p.heartbeat, p.connected, p.disconnected_at = now, True, None
 
     async def drop_presence(self, consultant_id: int) -> None:
         self._people.pop(consultant_id, None)
@@ -138,6 +138,11 @@ class MemoryState:
             p = self._people.get(consultant_id)
             if p is not None:
                 p.idle_since = now
+        owner = self._claims.get(consultation_id)
+        if owner is not None and owner[0] == consultant_id:
+            del self._claims[consultation_id]
+
+    async def settle(self, consultation_id: int, consultant_id: int) -> None:
         owner = self._claims.get(consultation_id)
         if owner is not None and owner[0] == consultant_id:
             del self._claims[consultation_id]

@@ -87,6 +87,18 @@ end
 return 1
 """
 
+# KEYS: claim key; ARGV: consultant id.  Drops the claim if this consultant owns it.
+_SETTLE = """
+local owner = redis.call('GET', KEYS[1])
+if owner then
+  local sep = string.find(owner, '|', 1, true)
+  if string.sub(owner, 1, sep - 1) == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+  end
+end
+return 1
+"""
+
 # KEYS: presence hash; ARGV: status, now.  Returns 1 when the presence exists.
 _SET_STATUS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -108,7 +120,8 @@ return 1
 _HEARTBEAT = """
 for _, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
-    redis.call('HSET', key, 'heartbeat', ARGV[1])
+    redis.call('HSET', key, 'heartbeat', ARGV[1], 'connected', '1')
+    redis.call('HDEL', key, 'disconnected_at')
   end
 end
 return 1
@@ -235,6 +248,7 @@ class RedisState:
         self._p = prefix
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
+        self._settle = client.register_script(_SETTLE)
         self._set_status = client.register_script(_SET_STATUS)
         self._set_disconnected = client.register_script(_SET_DISCONNECTED)
         self._heartbeat = client.register_script(_HEARTBEAT)
@@ -456,6 +470,11 @@ class RedisState:
                 self._claim_key(consultation_id),
             ],
             args=[str(int(consultation_id)), str(int(consultant_id)), _num(now)],
+        )
+
+    async def settle(self, consultation_id: int, consultant_id: int) -> None:
+        await self._settle(
+            keys=[self._claim_key(consultation_id)], args=[str(int(consultant_id))]
         )
 
     async def holdings(self, consultant_id: int) -> dict[int, float]:

@@ -14,7 +14,7 @@ from desk.actions import presence
 from desk.actions.conversation import authorise, mark_read, set_typing
 from desk.auth import SESSION_COOKIE, staff_from_token
 from desk.directory import ConsultantInfo
-from desk.errors import InvalidPayload
+from desk.errors import DeskError, InvalidPayload
 from desk.models import Consultation
 from desk.protocol import (
     CONSOLE_EVENTS,
@@ -30,7 +30,7 @@ from desk.protocol import (
 )
 from desk.sockets.base import DeskNamespace, cookie
 from desk.states import HOLDING, State
-from transcripts.store import Draft
+from transcripts.store import PAGE_LIMIT, Draft
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +62,13 @@ class ConsoleNamespace(DeskNamespace):
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         if not self.allowed_origin(environ.get("HTTP_ORIGIN")):
-            raise ConnectionRefusedError(
-                {"code": "origin_not_allowed", "message": "open the console from the desk itself"}
-            )
+            raise ConnectionRefusedError("open the console from the desk itself", {"code": "origin_not_allowed"})
         who = await staff_from_token(self.desk, cookie(environ, SESSION_COOKIE))
         if who is None:
-            raise ConnectionRefusedError({"code": "unauthenticated", "message": "log in first"})
+            raise ConnectionRefusedError("log in first", {"code": "unauthenticated"})
         status = auth.get("status", "online") if isinstance(auth, dict) else "online"
         if status not in ("online", "busy", "away"):
-            raise ConnectionRefusedError({"code": "invalid_status", "message": "unknown status"})
+            raise ConnectionRefusedError("unknown status", {"code": "invalid_status"})
         self.sessions[sid] = StaffSession(who)
         await self.enter_room(sid, staff_room(who.id))
         await self.enter_room(sid, STAFF_ROOM)
@@ -195,7 +193,11 @@ class ConsoleNamespace(DeskNamespace):
             ).all()
         out = []
         for cid in [*items, *(c for c in held if c not in items)]:
-            view = await acts.get_view(self.desk, cid)
+            try:
+                view = await acts.get_view(self.desk, cid)
+            except DeskError as exc:
+                out.append({"consultation_id": cid, "error": exc.to_ack()["error"]})
+                continue
             item = items.get(cid)
             if view.assignee_id != who.id:
                 # Taken from them meanwhile (transfer, requeue): say so, show nothing more.
@@ -206,14 +208,14 @@ class ConsoleNamespace(DeskNamespace):
             if item is None or item.version != view.version:
                 entry["consultation"] = view.to_client(staff=True)
             entry["messages"] = [m.to_client() for m in msgs]
-            entry["more"] = len(msgs) >= 500
+            entry["more"] = len(msgs) >= PAGE_LIMIT
             out.append(entry)
         return {"consultations": out, **await self._load(who)}
 
     async def on_history(self, sid: str, p: History) -> dict[str, Any]:
         await authorise(self.desk, p.consultation_id, consultant_id=self._who(sid).id)
         msgs = await self.desk.store.messages_since(p.consultation_id, p.after_seq, staff=True)
-        return {"messages": [m.to_client() for m in msgs], "more": len(msgs) >= 500}
+        return {"messages": [m.to_client() for m in msgs], "more": len(msgs) >= PAGE_LIMIT}
 
     async def on_typing(self, sid: str, p: Typing) -> dict[str, Any]:
         await set_typing(self.desk, p.consultation_id, p.typing, consultant_id=self._who(sid).id)
@@ -225,6 +227,8 @@ class ConsoleNamespace(DeskNamespace):
 
     async def on_consultation_transfer(self, sid: str, p: Transfer) -> dict[str, Any]:
         who = self._who(sid)
+        if p.note:
+            self.check_body(p.note)
         if (p.to_consultant_id is None) == (p.to_library is None):
             raise InvalidPayload(
                 "name either a colleague or a library", code="transfer_target_required"
@@ -276,5 +280,8 @@ class ConsoleNamespace(DeskNamespace):
         libs = await self.desk.directory.libraries()
         return {
             "colleagues": out,
-            "libraries": [{"code": x.code, "name": x.name, "name_en": x.name_en} for x in libs.values()],
+            "libraries": [
+                {"id": x.id, "code": x.code, "name": x.name, "name_en": x.name_en}
+                for x in libs.values()
+            ],
         }

@@ -13,7 +13,7 @@ from desk.actions import consultations as acts
 from desk.actions.conversation import authorise, mark_read, set_typing
 from desk.auth import reader_from_token
 from desk.directory import LibraryInfo
-from desk.errors import InvalidPayload
+from desk.errors import DeskError, InvalidPayload
 from desk.models import Consultation
 from desk.protocol import (
     READER_EVENTS,
@@ -28,7 +28,7 @@ from desk.protocol import (
 from desk.routing.policy import base_language
 from desk.sockets.base import DeskNamespace
 from desk.states import ACTIVE, State
-from transcripts.store import Draft
+from transcripts.store import PAGE_LIMIT, Draft
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +58,19 @@ class ReaderNamespace(DeskNamespace):
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         if not isinstance(auth, dict):
-            raise ConnectionRefusedError({"code": "auth_required", "message": "send library and token"})
+            raise ConnectionRefusedError("send library and token", {"code": "auth_required"})
         code, token = auth.get("library"), auth.get("token")
         if not isinstance(code, str) or not isinstance(token, str):
-            raise ConnectionRefusedError({"code": "auth_required", "message": "send library and token"})
+            raise ConnectionRefusedError("send library and token", {"code": "auth_required"})
         library = await self.desk.directory.library_by_code(code[:32])
         if library is None:
-            raise ConnectionRefusedError({"code": "library_not_found", "message": "unknown library"})
+            raise ConnectionRefusedError("unknown library", {"code": "library_not_found"})
         if not self.allowed_origin(library, environ.get("HTTP_ORIGIN")):
             log.warning("reader refused: origin not allowed", extra={"library": library.code})
-            raise ConnectionRefusedError(
-                {"code": "origin_not_allowed", "message": "this site may not embed the widget"}
-            )
+            raise ConnectionRefusedError("this site may not embed the widget", {"code": "origin_not_allowed"})
         reader_id = await reader_from_token(self.desk, token)
         if reader_id is None:
-            raise ConnectionRefusedError({"code": "auth_invalid", "message": "unknown reader token"})
+            raise ConnectionRefusedError("unknown reader token", {"code": "auth_invalid"})
         self.sessions[sid] = ReaderSession(reader_id, library)
         await self.enter_room(sid, reader_room(reader_id))
         async with self.desk.sessions() as s:
@@ -164,7 +162,12 @@ class ReaderNamespace(DeskNamespace):
             ).all()
         out = []
         for cid in [*items, *(c for c in active if c not in items)]:
-            await authorise(self.desk, cid, reader_id=s.reader_id)
+            try:
+                await authorise(self.desk, cid, reader_id=s.reader_id)
+            except DeskError as exc:
+                # One stale id must not block the resume of the others.
+                out.append({"consultation_id": cid, "error": exc.to_ack()["error"]})
+                continue
             item = items.get(cid)
             view = await acts.get_view(self.desk, cid)
             after = item.last_seq if item else 0
@@ -173,7 +176,7 @@ class ReaderNamespace(DeskNamespace):
             if item is None or item.version != view.version:
                 entry["consultation"] = view.to_client(staff=False)
             entry["messages"] = [m.to_client() for m in msgs]
-            entry["more"] = len(msgs) >= 500
+            entry["more"] = len(msgs) >= PAGE_LIMIT
             out.append(entry)
             if view.state in {x.value for x in ACTIVE}:
                 self._track(sid, cid)
@@ -183,7 +186,7 @@ class ReaderNamespace(DeskNamespace):
         s = self._session(sid)
         await authorise(self.desk, p.consultation_id, reader_id=s.reader_id)
         msgs = await self.desk.store.messages_since(p.consultation_id, p.after_seq, staff=False)
-        return {"messages": [m.to_client() for m in msgs], "more": len(msgs) >= 500}
+        return {"messages": [m.to_client() for m in msgs], "more": len(msgs) >= PAGE_LIMIT}
 
     async def on_typing(self, sid: str, p: Typing) -> dict[str, Any]:
         s = self._session(sid)

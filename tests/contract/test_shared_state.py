@@ -553,3 +553,14 @@ async def test_redis_state_requires_decoded_responses() -> None:
             RedisState(client, "x:")
     finally:
         await client.aclose()
+
+
+async def test_settle_drops_only_the_owners_claim_and_keeps_the_slot(state: SharedState) -> None:
+    await online(state, 1, capacity=2)
+    await online(state, 2, capacity=2)
+    assert await state.claim(100, 1, T0)
+    await state.settle(100, 2)  # not the owner: nothing changes
+    assert not await state.claim(100, 2, T0 + 1)
+    await state.settle(100, 1)
+    assert (await state.presence(1)).load == 1  # type: ignore[union-attr]
+    assert await state.claim(100, 2, T0 + 1), "a settled chat can be handed over at once"
