@@ -88,7 +88,6 @@ def build_app(*, redis_url: str | None, channel: str, pool_size: int) -> web.App
 
     app.router.add_get("/healthz", healthz)
 
-    @sio.on("connect", namespace=READER_NS)  # type: ignore[misc]
     async def reader_connect(sid: str, environ: dict[str, Any], auth: Any) -> bool:
         chat = _chat_id(auth.get("chat")) if isinstance(auth, dict) else None
         if chat is None:
@@ -96,7 +95,6 @@ def build_app(*, redis_url: str | None, channel: str, pool_size: int) -> web.App
         await sio.enter_room(sid, _room(chat), namespace=READER_NS)
         return True
 
-    @sio.on("connect", namespace=CONSOLE_NS)  # type: ignore[misc]
     async def console_connect(sid: str, environ: dict[str, Any], auth: Any) -> bool:
         chats = auth.get("chats") if isinstance(auth, dict) else None
         if not isinstance(chats, list) or not chats:
@@ -131,6 +129,8 @@ def build_app(*, redis_url: str | None, channel: str, pool_size: int) -> web.App
 
         return on_send
 
+    sio.on("connect", reader_connect, namespace=READER_NS)
+    sio.on("connect", console_connect, namespace=CONSOLE_NS)
     sio.on("message.send", relay("reader", CONSOLE_NS), namespace=READER_NS)
     sio.on("message.send", relay("consultant", READER_NS), namespace=CONSOLE_NS)
     return app

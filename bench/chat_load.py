@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import multiprocessing
@@ -107,21 +108,17 @@ def fmt_ratio(r: float | None) -> str:
 def cpu_seconds(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             t = p.cpu_times()
             total += t.user + t.system
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
     return total
 
 
 def rss_bytes(procs: list[psutil.Process]) -> int:
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             total += p.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
     return total
 
 
@@ -191,7 +188,7 @@ async def seed_desk(database_url: str, plans: list[WorkerPlan], cap: int) -> Non
 
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
-    real_hash = admin.hash_password
+    real_hash = getattr(admin, "hash_password")  # noqa: B009 (patched below, restored after)
     hashed: dict[str, str] = {}
 
     def hash_once(password: str) -> str:
@@ -199,7 +196,7 @@ async def seed_desk(database_url: str, plans: list[WorkerPlan], cap: int) -> Non
             hashed[password] = real_hash(password)
         return hashed[password]
 
-    admin.hash_password = hash_once
+    setattr(admin, "hash_password", hash_once)  # noqa: B010
     try:
         for p in plans:
             await admin.add_library(
@@ -225,7 +222,7 @@ async def seed_desk(database_url: str, plans: list[WorkerPlan], cap: int) -> Non
                     max_chats=cap,
                 )
     finally:
-        admin.hash_password = real_hash
+        setattr(admin, "hash_password", real_hash)  # noqa: B010
         await engine.dispose()
 
 
@@ -328,7 +325,7 @@ def wait_healthy(server: ServerProc, timeout: float = 60.0) -> None:
                 f"{server.name} exited with {server.proc.returncode}:\n{tail(server.log_path)}"
             )
         try:
-            with urllib.request.urlopen(f"{server.base}/healthz", timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(f"{server.base}/healthz", timeout=2) as resp:
                 if resp.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -488,7 +485,7 @@ class Target:
 def measure_window(
     workers: list[WorkerHandle],
     servers: list[ServerProc],
-    services: dict[str, list[psutil.Process]],
+    with_services: bool,
     cmds: list[dict[str, Any]],
     start_at: float,
     duration: float,
@@ -499,6 +496,8 @@ def measure_window(
     window ``[start_at, start_at + duration]`` (and profile the servers over it if asked)."""
     for w, cmd in zip(workers, cmds, strict=True):
         w.conn.send(cmd)
+    # Scanned now: PostgreSQL forks a backend per connection the desk opened meanwhile.
+    services = service_processes() if with_services else {}
     time.sleep(max(0.0, start_at - time.time()))
     worker_ps = [w.ps for w in workers if w.ps is not None]
     server_ps = [s.ps for s in servers]
@@ -636,7 +635,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
                 )
         for s in servers:
             wait_healthy(s)
-        services = service_processes() if target.key in ("desk-shared", "bare-redis") else {}
+        services = target.key in ("desk-shared", "bare-redis")
 
         bases = [s.base for s in servers]
         conc = max(1, math.ceil(args.connect_concurrency / len(plans)))
@@ -811,7 +810,8 @@ def print_target(r: dict[str, Any]) -> None:
         seed = f"seed {r['seed_seconds']:.1f} s, " if "seed_seconds" in r else ""
         err = f" errors {hs['errors']}" if hs["errors"] else ""
         print(
-            f"  setup:      {seed}reader tokens + consultant logins over HTTP {hs['seconds']:.1f} s{err}"
+            f"  setup:      {seed}reader tokens + consultant logins over HTTP "
+            f"{hs['seconds']:.1f} s{err}"
         )
     c = r.get("connect")
     if c:
@@ -831,12 +831,13 @@ def print_target(r: dict[str, Any]) -> None:
     m = r.get("memory")
     if m:
         print(
-            f"  memory:     server RSS {m['rss_before_mib']:.1f} -> {m['rss_connected_mib']:.1f} MiB "
+            f"  memory:     server RSS {m['rss_before_mib']:.1f} -> "
+            f"{m['rss_connected_mib']:.1f} MiB "
             f"connected = {m['kib_per_socket']:.1f} KiB/socket"
             f"  ({m['kib_per_socket_with_chats']:.1f} KiB/socket with chats open, "
             f"{m['rss_opened_mib']:.1f} MiB)"
         )
-    for key, title in (("throughput", "throughput"), ("rate", "rate")):
+    for key in ("throughput", "rate"):
         p = r.get(key)
         if not p:
             continue
@@ -845,7 +846,8 @@ def print_target(r: dict[str, Any]) -> None:
             extra = f" | redis {p['redis_cpu_pct']:.0f}% postgres {p['postgres_cpu_pct']:.0f}%"
         cpu = (
             f"CPU % of one core: server {p['server_cpu_pct']:.0f}% | generator "
-            f"{p['generator_cpu_pct']:.0f}% (busiest worker {p['generator_worker_max_cpu_pct']:.0f}%)"
+            f"{p['generator_cpu_pct']:.0f}% "
+            f"(busiest worker {p['generator_worker_max_cpu_pct']:.0f}%)"
             f"{extra}"
         )
         bad = ""
@@ -855,12 +857,14 @@ def print_target(r: dict[str, Any]) -> None:
             bad += f" errors {p['errors']}"
         if key == "throughput":
             print(
-                f"  throughput: {num(p['msgs_per_s'])} relayed msgs/s ({p['received_in_window']:,} in "
-                f"{args_duration(r)} s; saturated latency p50 {ms(p['p50_s'])} p99 {ms(p['p99_s'])}){bad}"
+                f"  throughput: {num(p['msgs_per_s'])} relayed msgs/s "
+                f"({p['received_in_window']:,} in {args_duration(r)} s; "
+                f"saturated latency p50 {ms(p['p50_s'])} p99 {ms(p['p99_s'])}){bad}"
             )
         else:
             print(
-                f"  rate {p['target_msgs_per_s']:g}/s: latency p50 {ms(p['p50_s'])} p99 {ms(p['p99_s'])} "
+                f"  rate {p['target_msgs_per_s']:g}/s: latency p50 {ms(p['p50_s'])} "
+                f"p99 {ms(p['p99_s'])} "
                 f"max {ms(p['max_s'])} ({p['timed']:,} of {p['sent_in_window']:,} sent relayed, "
                 f"{p['lost']} not received){bad}"
             )
@@ -941,16 +945,15 @@ def summary(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> lis
                     ),
                 }
             )
+            ref_p99 = fig(ref, "rate", "p99_s")
             rows.append(
                 {
                     "setup": key,
                     "figure": f"p99 ms at {args.rate:g} msg/s",
                     "value": None if p99 is None else p99 * 1000,
                     "reference": ref_name,
-                    "ref_value": None
-                    if fig(ref, "rate", "p99_s") is None
-                    else fig(ref, "rate", "p99_s") * 1000,
-                    "ratio": ratio(p99, fig(ref, "rate", "p99_s")),
+                    "ref_value": None if ref_p99 is None else ref_p99 * 1000,
+                    "ratio": ratio(p99, ref_p99),
                     "target": "< 10 ms at 1,000 chats; < 50 ms at 5,000 chats (500 msg/s)",
                     "result": (
                         verdict(
@@ -992,7 +995,10 @@ def print_summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     if not rows:
         print("  (no desk figures)")
         return
-    head = f"  {'setup':14} {'figure':24} {'desk':>10} {'bare':>10} {'ratio':>7}  {'target':44} result  reference"
+    head = (
+        f"  {'setup':14} {'figure':24} {'desk':>10} {'bare':>10} {'ratio':>7}  "
+        f"{'target':44} result  reference"
+    )
     print(head)
     for row in rows:
         v, rv = row["value"], row["ref_value"]
@@ -1129,7 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_term)
-    soft, hard = raise_nofile_limit()
+    soft, _ = raise_nofile_limit()
     need = 2 * (args.chats + math.ceil(args.chats / args.per_consultant)) + 200
     print(
         f"chat_load: {args.chats:,} chats, setup {args.setup}, {args.workers} generator processes, "

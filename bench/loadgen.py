@@ -13,6 +13,7 @@ at the start of the message body.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import resource
@@ -41,10 +42,8 @@ def raise_nofile_limit() -> tuple[int, int]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
         target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        except (ValueError, OSError):
-            pass
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
@@ -106,6 +105,8 @@ class Worker:
         #: (reader, consultant, chat id) of every chat with both sides ready.
         self.pairs: list[tuple[Side, Side, int]] = []
         self.assigned: dict[int, Side] = {}
+        self.want_assigned: set[int] = set()
+        self.all_assigned = asyncio.Event()
         self.last_assigned_at = 0.0
         self.msg_counter = itertools.count()
         self.reader_http: aiohttp.ClientSession | None = None
@@ -161,11 +162,13 @@ class Worker:
                 self.assigned[cid] = side
                 side.chats.append(cid)
                 self.last_assigned_at = time.time()
+                if self.want_assigned and self.want_assigned <= self.assigned.keys():
+                    self.all_assigned.set()
 
         return on_assigned
 
     # -- socket helpers -------------------------------------------------------------------
-    async def call(self, side: Side, event: str, data: Any, timeout: float = ACK_TIMEOUT) -> Any:
+    async def call(self, side: Side, event: str, data: Any, ack_wait: float = ACK_TIMEOUT) -> Any:
         """Emit with an acknowledgement and wait for it (cheaper than AsyncClient.call, which
         wraps every wait in a task)."""
         assert side.sio is not None
@@ -176,7 +179,7 @@ class Worker:
                 fut.set_result(args[0] if len(args) == 1 else args)
 
         await side.sio.emit(event, data, namespace=side.ns, callback=done)
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(ack_wait):
             return await fut
 
     async def send_message(self, side: Side, chat: int) -> bool:
@@ -314,10 +317,8 @@ class Worker:
                     )
                 except Exception as exc:
                     errors[f"{side.kind}_{type(exc).__name__}"] += 1
-                    try:
+                    with contextlib.suppress(Exception):
                         await sio.disconnect()
-                    except Exception:
-                        pass
                     await asyncio.sleep(0.2 * (attempt + 1))
                     continue
                 side.sio = sio
@@ -366,7 +367,7 @@ class Worker:
             async with sem:
                 payload = {"language": "zh-CN", "question": QUESTION, "client_msg_id": uuid4().hex}
                 try:
-                    ack = await self.call(r, "consultation.open", payload, timeout=60)
+                    ack = await self.call(r, "consultation.open", payload, ack_wait=60)
                 except TimeoutError:
                     errors["open_ack_timeout"] += 1
                     return
@@ -381,9 +382,12 @@ class Worker:
         await asyncio.gather(*(open_one(r) for r in self.readers if r.connected))
         opened_at = time.time()
         want = {r.chats[0] for r in self.readers if r.chats}
-        deadline = time.monotonic() + float(self.spec["assign_wait"])
-        while time.monotonic() < deadline and not want <= self.assigned.keys():
-            await asyncio.sleep(0.05)
+        self.want_assigned = want
+        if want <= self.assigned.keys():
+            self.all_assigned.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(float(self.spec["assign_wait"])):
+                await self.all_assigned.wait()
         for r in self.readers:
             if r.chats and r.chats[0] in self.assigned:
                 self.pairs.append((r, self.assigned[r.chats[0]], r.chats[0]))

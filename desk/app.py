@@ -70,8 +70,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             directory=Directory(sessions),
         )
         Fanout(sio, desk).attach(desk.bus)
-        sio.register_namespace(ReaderNamespace(READER_NAMESPACE, desk))
-        sio.register_namespace(ConsoleNamespace(CONSOLE_NAMESPACE, desk))
+        namespaces = [ReaderNamespace(READER_NAMESPACE, desk), ConsoleNamespace(CONSOLE_NAMESPACE, desk)]
+        for ns in namespaces:
+            sio.register_namespace(ns)
+
+        async def disconnect_all(_: web.Application) -> None:
+            # A node going down closes its sockets at once, so clients reconnect (to another
+            # node) and resume, instead of waiting for their ping timeout.
+            for ns in namespaces:
+                for sid in list(ns.sessions):
+                    await sio.disconnect(sid, namespace=ns.namespace)
+            await sio.shutdown()
+
+        app.on_shutdown.append(disconnect_all)
         router = Router(desk)
         desk.request_routing = router.request
         app[DESK_KEY] = desk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import weakref
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ import aiohttp
 import socketio
 from aiohttp import web
 
-from desk.app import ROUTER_KEY, SIO_KEY, create_app
+from desk.app import ROUTER_KEY, create_app
 from desk.clock import ManualClock
 from desk.context import Desk
 from desk.demo import DEMO_PASSWORD
@@ -34,6 +35,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: Every client made by these helpers, so a node's teardown can hang them up.
+_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
 @dataclass
 class Node:
     base: str
@@ -49,8 +54,10 @@ class Node:
         return self.app[ROUTER_KEY]
 
     async def close(self) -> None:
-        # Disconnect the sockets first, or the runner waits for them to go away by themselves.
-        await self.app[SIO_KEY].shutdown()
+        # Clients hang up first: a socket closed by the server lingers until the runner's
+        # shutdown timeout, which would slow every test's teardown.
+        for client in list(_CLIENTS):
+            await client.disconnect()
         await self.runner.cleanup()
 
     async def until(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -109,7 +116,7 @@ async def start_node(
     return Node(f"http://127.0.0.1:{port}", runner, app)
 
 
-@dataclass
+@dataclass(eq=False)
 class Client:
     base: str
     namespace: str
@@ -118,6 +125,7 @@ class Client:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
+        _CLIENTS.add(self)
         async def any_event(event: str, *args: Any) -> None:
             self.events[event].append(args[0] if len(args) == 1 else args)
             self._changed.set()
