@@ -9,6 +9,16 @@ import sys
 import structlog
 
 #: Fields that may carry what a person typed; dropped if any code ever passes them.
+QUIET_LOGGERS = (
+    "engineio",
+    "socketio",
+    "aiosqlite",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "asyncpg",
+    "aiohttp.access",
+    "apscheduler",
+)
 FORBIDDEN_FIELDS = frozenset({"body", "text", "question", "note", "password", "email", "token"})
 
 
@@ -42,5 +52,7 @@ def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("engineio", "socketio", "aiohttp.access", "apscheduler"):
+    # These print packets or SQL parameters (message text) at DEBUG/INFO: never below WARNING,
+    # whatever level the desk itself logs at.
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

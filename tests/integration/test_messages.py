@@ -1,0 +1,205 @@
+"""Nothing lost, nothing doubled: stored before acknowledged, retries stored once, resume with
+exactly the missing messages, private notes kept from readers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from sqlalchemy import func, select, text
+
+from desk.clock import ManualClock
+from desk.logs import QUIET_LOGGERS, setup_logging
+from desk.routing import sweeps
+from tests.harness import Consultant, Node, Reader
+from transcripts.models import Message
+
+
+async def _chat(node: Node) -> tuple[Reader, Consultant, int]:
+    async with node.desk.engine.begin() as conn:
+        await conn.execute(text("UPDATE libraries SET routing_mode = 'direct'"))
+    node.desk.directory.forget()
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open())["consultation"]["id"]
+    await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == cid)
+    return reader, wang, cid
+
+
+async def _stored(node: Node, cid: int) -> list[tuple[int, str]]:
+    async with node.desk.sessions() as s:
+        rows = await s.execute(
+            select(Message.seq, Message.body).where(Message.consultation_id == cid).order_by(Message.seq)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+async def test_a_retry_is_stored_once_and_answered_with_the_same_message(any_node: Node) -> None:
+    reader, wang, cid = await _chat(any_node)
+    first = await reader.say(cid, "第一次", cmid="m-1")
+    again = await reader.say(cid, "第一次", cmid="m-1")
+    assert again["duplicate"] is True
+    assert again["message"]["seq"] == first["message"]["seq"]
+    assert await _stored(any_node, cid) == [(1, "请问如何查找学位论文？"), (2, "第一次")]
+    # Concurrent retries of one id, and many different ids at once: each stored exactly once.
+    replies = await asyncio.gather(
+        *[reader.say(cid, f"并发{i % 5}", cmid=f"c-{i % 5}") for i in range(20)]
+    )
+    assert len({r["message"]["seq"] for r in replies}) == 5
+    stored = await _stored(any_node, cid)
+    assert [seq for seq, _ in stored] == list(range(1, 8)), "seq has no gaps and no repeats"
+
+
+async def test_many_writers_get_distinct_increasing_seqs(any_node: Node) -> None:
+    reader, wang, cid = await _chat(any_node)
+    results = await asyncio.gather(
+        *[reader.say(cid, f"r{i}") for i in range(30)], *[wang.say(cid, f"c{i}") for i in range(30)]
+    )
+    seqs = sorted(r["message"]["seq"] for r in results)
+    assert seqs == list(range(2, 62))
+    got = await wang.wait_for("message", lambda m: m["seq"] == 61 or False)
+    assert got
+
+
+async def test_private_notes_never_reach_the_reader(node: Node) -> None:
+    reader, wang, cid = await _chat(node)
+    await wang.say(cid, "内部备注：读者可能是研究生", private=True)
+    await wang.say(cid, "您好")
+    await reader.wait_for("message", lambda m: m["body"] == "您好")
+    resumed = await reader.ok("resume", {"consultations": [{"consultation_id": cid, "last_seq": 0}]})
+    bodies = [m["body"] for m in resumed["consultations"][0]["messages"]]
+    assert bodies == ["请问如何查找学位论文？", "您好"]
+    history = await reader.ok("history", {"consultation_id": cid})
+    assert "内部备注" not in str(history)
+    assert "内部备注" not in str(reader.events)
+    staff = await wang.ok("history", {"consultation_id": cid})
+    assert [m["visibility"] for m in staff["messages"]] == ["all", "staff", "all"]
+
+
+async def test_resume_after_a_drop_gives_exactly_the_missing_messages_in_order(any_node: Node) -> None:
+    reader, wang, cid = await _chat(any_node)
+    await wang.say(cid, "一")
+    seen = await reader.wait_for("message", lambda m: m["body"] == "一")
+    known = (await reader.wait_for("consultation", lambda c: c["state"] == "assigned"))["version"]
+    await reader.disconnect()
+    for word in ("二", "三", "四"):
+        await wang.say(cid, word)
+    await wang.ok("consultation.close", {"consultation_id": cid})
+    await reader.reconnect()
+    resumed = await reader.ok(
+        "resume", {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"], "version": known}]}
+    )
+    item = resumed["consultations"][0]
+    assert item["consultation"]["state"] == "closed", "state first when it changed"
+    assert [m["body"] for m in item["messages"]] == ["二", "三", "四"]
+    assert [m["seq"] for m in item["messages"]] == [seen["seq"] + 1, seen["seq"] + 2, seen["seq"] + 3]
+    same = await reader.ok(
+        "resume",
+        {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"] + 3, "version": item["consultation"]["version"]}]},
+    )
+    assert same["consultations"][0]["messages"] == []
+    assert "consultation" not in same["consultations"][0], "state omitted when unchanged"
+
+
+async def test_reader_reload_continues_the_same_consultation(node: Node) -> None:
+    reader, wang, cid = await _chat(node)
+    await reader.reconnect()
+    again = await reader.open("又问一次")
+    assert again["created"] is False
+    assert again["consultation"]["id"] == cid
+    resumed = await reader.ok("resume", {})
+    assert [c["consultation_id"] for c in resumed["consultations"]] == [cid]
+
+
+async def test_consultant_resume_after_reload_restores_every_open_chat(node: Node) -> None:
+    reader, wang, cid = await _chat(node)
+    r2 = await Reader.register(node.base, "demo-pl")
+    await r2.connect()
+    cid2 = (await r2.open("第二位读者"))["consultation"]["id"]
+    await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == cid2)
+    await wang.reconnect()
+    resumed = await wang.ok("resume", {})
+    by_id = {c["consultation_id"]: c for c in resumed["consultations"]}
+    assert set(by_id) == {cid, cid2}
+    assert by_id[cid2]["messages"][0]["body"] == "第二位读者"
+    assert resumed["load"] == 2
+
+
+async def test_reader_gone_past_grace_is_abandoned(node: Node, clock: ManualClock) -> None:
+    reader, wang, cid = await _chat(node)
+    await reader.disconnect()
+    await node.until(lambda: _no_local_readers(node), "reader socket closed")
+    await node.advance(100)
+    assert await sweeps.sweep_readers(node.desk) == 0
+    await node.advance(100)
+    assert await sweeps.sweep_readers(node.desk) == 1
+    state = await wang.wait_for("consultation", lambda c: c["state"] == "abandoned")
+    assert state["ended_by"] == "system"
+
+
+async def _no_local_readers(node: Node) -> bool:
+    return not node.desk.local_reader_consultations
+
+
+async def test_a_connected_reader_is_never_abandoned(node: Node, clock: ManualClock) -> None:
+    reader, wang, cid = await _chat(node)
+    await node.advance(1000)
+    assert await sweeps.sweep_readers(node.desk) == 0
+
+
+async def test_typing_and_read_marks_reach_the_other_side(node: Node) -> None:
+    reader, wang, cid = await _chat(node)
+    await reader.ok("typing", {"consultation_id": cid, "typing": True})
+    t = await wang.wait_for("typing")
+    assert t == {"consultation_id": cid, "author_kind": "reader", "typing": True}
+    await wang.ok("typing", {"consultation_id": cid, "typing": True})
+    assert (await reader.wait_for("typing"))["author_kind"] == "consultant"
+    await wang.say(cid, "请看")
+    msg = await reader.wait_for("message", lambda m: m["body"] == "请看")
+    marked = await reader.ok("read", {"consultation_id": cid, "seq": msg["seq"]})
+    assert marked["seq"] == msg["seq"]
+    got = await wang.wait_for("read")
+    assert got == {"consultation_id": cid, "side": "reader", "seq": msg["seq"]}
+    back = await reader.ok("read", {"consultation_id": cid, "seq": 1})
+    assert back["seq"] == msg["seq"], "read marks never move back"
+
+
+async def test_logs_never_carry_message_text(node: Node, caplog: pytest.LogCaptureFixture) -> None:
+    # The desk's own logging set-up at its most verbose, captured.
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in QUIET_LOGGERS})
+    setup_logging("DEBUG", "json")
+    root.addHandler(caplog.handler)
+    caplog.handler.setLevel(logging.DEBUG)
+    try:
+        await _talk_with_secrets(node, caplog)
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for n, lvl in saved[2].items():
+            logging.getLogger(n).setLevel(lvl)
+
+
+async def _talk_with_secrets(node: Node, caplog: pytest.LogCaptureFixture) -> None:
+    reader, wang, cid = await _chat(node)
+    await reader.say(cid, "我的手机号是13800138000")
+    await wang.say(cid, "秘密备注", private=True)
+    await reader.call("message.send", {"consultation_id": cid, "body": "坏的载荷 13800138000"})
+    text_logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    for secret in ("13800138000", "秘密备注", "请问如何查找学位论文", reader.token):
+        assert secret not in text_logged
+
+
+async def test_stored_before_acknowledged(node: Node) -> None:
+    reader, wang, cid = await _chat(node)
+    reply = await reader.say(cid, "已存储？")
+    async with node.desk.sessions() as s:
+        n = await s.scalar(
+            select(func.count()).select_from(Message).where(
+                Message.consultation_id == cid, Message.seq == reply["message"]["seq"]
+            )
+        )
+    assert n == 1
