@@ -23,6 +23,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -60,6 +61,10 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 TARGET_THROUGHPUT_RATIO = 0.8  # x the bare relay, at 1,000 chats
 TARGET_P99_MS = {1000: 10.0, 5000: 50.0}  # at 500 msg/s
 TARGET_KIB_PER_SOCKET = 40.0
+
+
+#: Log lines differing only in numbers (times, ids) are counted together.
+DIGITS = re.compile(r"\d+")
 
 
 class BenchError(Exception):
@@ -381,7 +386,7 @@ def scan_log(path: Path) -> dict[str, Any]:
             level = str(rec.get("level", "")).lower()
             if level not in ("warning", "error", "critical", "exception"):
                 continue
-            key = f"{level}: {rec.get('event', '?')}"
+            key = f"{level}: {DIGITS.sub('#', str(rec.get('event', '?')))}"
             if level == "warning":
                 warnings += 1
             else:
@@ -394,7 +399,7 @@ def scan_log(path: Path) -> dict[str, Any]:
                 continue
             if "alembic" in lowered:
                 continue
-            key = f"text: {line[:160]}"
+            key = f"text: {DIGITS.sub('#', line[:160])}"
             if "error" in lowered or "traceback" in lowered or "exception" in lowered:
                 errors += 1
             else:
@@ -697,6 +702,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
             "assigned": assigned,
             "seconds": span,
             "chats_per_s": assigned / span if span > 0 else None,
+            "console_broadcasts_received": sum(r.get("queue_changed", 0) for r in replies),
             "errors": merge_counts(replies, "errors"),
         }
         time.sleep(1.0)
@@ -828,6 +834,11 @@ def print_target(r: dict[str, Any]) -> None:
             f"  chats:      {o['assigned']:,} of {r['chats']:,} {what} in {o['seconds']:.2f} s"
             f" = {num(o['chats_per_s'])} chats/s{err}"
         )
+        if o.get("console_broadcasts_received"):
+            print(
+                f"{'':14}consoles received {o['console_broadcasts_received']:,} "
+                "queue.changed broadcasts meanwhile"
+            )
     m = r.get("memory")
     if m:
         print(

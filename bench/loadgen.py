@@ -108,6 +108,7 @@ class Worker:
         self.want_assigned: set[int] = set()
         self.all_assigned = asyncio.Event()
         self.last_assigned_at = 0.0
+        self.queue_changed = 0
         self.msg_counter = itertools.count()
         self.reader_http: aiohttp.ClientSession | None = None
         self._reset_counters()
@@ -166,6 +167,9 @@ class Worker:
                     self.all_assigned.set()
 
         return on_assigned
+
+    def _count_queue_changed(self, _data: Any = None) -> None:
+        self.queue_changed += 1
 
     # -- socket helpers -------------------------------------------------------------------
     async def call(self, side: Side, event: str, data: Any, ack_wait: float = ACK_TIMEOUT) -> Any:
@@ -292,6 +296,7 @@ class Worker:
                 sio.on("message", self._message_handler(side), namespace=side.ns)
                 if side.kind == "consultant" and self.kind == "desk":
                     sio.on("chat.assigned", self._assigned_handler(side), namespace=CONSOLE_NS)
+                    sio.on("queue.changed", self._count_queue_changed, namespace=CONSOLE_NS)
                 headers: dict[str, str]
                 auth: dict[str, Any]
                 if self.kind == "desk":
@@ -398,6 +403,7 @@ class Worker:
             "end": max(self.last_assigned_at, opened_at),
             "opened": len(want),
             "assigned": len(self.pairs),
+            "queue_changed": self.queue_changed,
             "errors": dict(errors),
         }
 

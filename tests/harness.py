@@ -83,10 +83,12 @@ class Node:
         assert isinstance(clock, ManualClock)
         step = self.desk.settings.heartbeat_seconds
         left = seconds
-        while left > 0:
+        while True:
             clock.advance(min(step, left))
             left -= step
             await beat(self.desk)
+            if left <= 0:
+                return
 
 
 async def start_node(

@@ -103,7 +103,10 @@ class SharedState(Protocol):
     # -- capacity and claims --------------------------------------------------------------
     async def claim(self, consultation_id: int, consultant_id: int, now: float) -> bool:
         """Atomically: the consultant is routable with a free slot and nobody else holds a claim
-        on the consultation; then the slot is taken and the claim set. True on success."""
+        on the consultation, and they do not hold it already; then the slot is taken and the
+        claim set. True on success. (A chat already held is refused: two routers racing for
+        one chat must not both think they took it, or the loser's release would free the
+        winner's slot.)"""
 
     async def hold(self, consultation_id: int, consultant_id: int, now: float) -> None:
         """Count a chat against a consultant's load without a capacity check (a chat they

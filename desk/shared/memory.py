@@ -121,11 +121,10 @@ class MemoryState:
         for k in [k for k, (_, at) in self._claims.items() if now - at >= CLAIM_TTL]:
             del self._claims[k]
         held = self._held.setdefault(consultant_id, {})
-        if consultation_id not in held:
-            if len(held) >= p.capacity:
-                return False
-            held[consultation_id] = now
-            p.idle_since = now
+        if consultation_id in held or len(held) >= p.capacity:
+            return False
+        held[consultation_id] = now
+        p.idle_since = now
         self._claims[consultation_id] = (consultant_id, now)
         return True
 

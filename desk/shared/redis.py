@@ -60,13 +60,14 @@ if owner then
     return 0
   end
 end
-if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
-  if redis.call('ZCARD', KEYS[2]) >= tonumber(p[4]) then
-    return 0
-  end
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-  redis.call('HSET', KEYS[1], 'idle_since', ARGV[3])
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then
+  return 0
 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(p[4]) then
+  return 0
+end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[1], 'idle_since', ARGV[3])
 redis.call('SET', KEYS[3], ARGV[2] .. '|' .. ARGV[3], 'PX', ARGV[6])
 return 1
 """

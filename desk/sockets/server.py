@@ -3,6 +3,8 @@ its Redis manager on a bounded, blocking connection pool."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -59,6 +61,14 @@ class BoundedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.connected = True
 
     async def aclose(self) -> None:
+        # Stop listening first, or the listener sees the pool close and logs retries.
+        listener = getattr(self, "thread", None)
+        if isinstance(listener, asyncio.Task) and not listener.done():
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
         await self._pool.aclose()
 
 

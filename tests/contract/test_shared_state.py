@@ -208,15 +208,17 @@ async def test_capacity_respected(state: SharedState) -> None:
     assert await state.holdings(1) == {101: T0, 102: T0 + 2}
 
 
-async def test_reclaim_by_same_consultant_is_idempotent(state: SharedState) -> None:
-    await online(state, 1, capacity=1)
+async def test_claiming_a_held_chat_again_is_refused_and_changes_nothing(
+    state: SharedState,
+) -> None:
+    await online(state, 1, capacity=3)
     assert await state.claim(100, 1, T0) is True
-    assert await state.claim(100, 1, T0 + 1) is True  # at full capacity, still fine
+    assert await state.claim(100, 1, T0 + 1) is False
     p = await state.presence(1)
     assert p is not None
     assert p.load == 1
-    assert p.idle_since == T0  # nothing newly taken
-    assert await state.holdings(1) == {100: T0}  # time taken is kept
+    assert p.idle_since == T0
+    assert await state.holdings(1) == {100: T0}
 
 
 async def test_live_claim_blocks_other_consultants(state: SharedState) -> None:
@@ -234,13 +236,12 @@ async def test_live_claim_blocks_other_consultants(state: SharedState) -> None:
     assert await state.claim(100, 1, T0 + CLAIM_TTL + 1) is False
 
 
-async def test_reclaim_refreshes_the_claim(state: SharedState) -> None:
+async def test_a_refused_reclaim_does_not_refresh_the_claim(state: SharedState) -> None:
     await online(state, 1)
     await online(state, 2)
     assert await state.claim(100, 1, T0) is True
-    assert await state.claim(100, 1, T0 + 10) is True
-    assert await state.claim(100, 2, T0 + CLAIM_TTL + 1) is False
-    assert await state.claim(100, 2, T0 + 10 + CLAIM_TTL) is True
+    assert await state.claim(100, 1, T0 + 10) is False
+    assert await state.claim(100, 2, T0 + CLAIM_TTL) is True
 
 
 async def test_release_frees_the_claim(state: SharedState) -> None:
@@ -293,7 +294,7 @@ async def test_hold_bypasses_capacity(state: SharedState) -> None:
     assert p.free == 0
     assert p.idle_since == T0  # hold does not touch idle_since
     assert await state.claim(102, 1, T0 + 3) is False
-    assert await state.claim(101, 1, T0 + 3) is True  # already held: no capacity check
+    assert await state.claim(101, 1, T0 + 3) is False  # already held: refused
     await state.hold(200, 77, T0)  # no presence needed
     assert await state.holdings(77) == {200: T0}
 

@@ -53,6 +53,13 @@ REQUIRED_LABELS = {
     "server": ("**Direction:** server → client", "**Payload:**", "**When:**"),
 }
 
+# Parsed once, at import: CPython 3.11's ast.parse can fail spuriously ("AST constructor
+# recursion depth mismatch") when called late in a long test session.
+_TREES: dict[Path, ast.Module] = {
+    path: ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for path in {FANOUT, *(p for d in CODE_DIRS for p in d.rglob("*.py"))}
+}
+
 NAMESPACE_CLASSES = {"reader": ReaderNamespace, "console": ConsoleNamespace}
 CATALOGUE = {
     ("reader", "client"): set(READER_EVENTS),
@@ -250,7 +257,7 @@ def _namespace_of(expr: ast.expr | None, aliases: dict[str, str]) -> str:
 
 def fanout_emits() -> dict[str, set[str]]:
     """Event names emitted in desk/fanout.py, per namespace, read from its source."""
-    tree = ast.parse(FANOUT.read_text(encoding="utf-8"))
+    tree = _TREES[FANOUT]
     aliases = {
         a.asname or a.name: a.name
         for node in ast.walk(tree)
@@ -374,7 +381,7 @@ def error_codes() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for directory in CODE_DIRS:
         for path in sorted(directory.rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            tree = _TREES[path]
             for code, line in _codes_in(tree):
                 found.setdefault(code, []).append(f"{path.relative_to(ROOT)}:{line}")
     return found
