@@ -21,7 +21,9 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 def normalise_origin(origin: str) -> str:
     parts = urlsplit(origin.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise InvalidPayload(f"not a website origin: {origin!r} (use scheme://host[:port])", code="bad_origin")
+        raise InvalidPayload(
+            f"not a website origin: {origin!r} (use scheme://host[:port])", code="bad_origin"
+        )
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
@@ -80,7 +82,9 @@ async def add_consultant(
     if role not in ROLES:
         raise InvalidPayload(f"role is one of {', '.join(ROLES)}", code="bad_role")
     if len(password) < MIN_PASSWORD_CHARS:
-        raise InvalidPayload(f"a password has at least {MIN_PASSWORD_CHARS} characters", code="weak_password")
+        raise InvalidPayload(
+            f"a password has at least {MIN_PASSWORD_CHARS} characters", code="weak_password"
+        )
     if not 1 <= max_chats <= 20:
         raise InvalidPayload("max chats is 1 to 20", code="bad_max_chats")
     async with sessions.begin() as s:

@@ -36,7 +36,9 @@ async def make_state(settings: Settings) -> SharedState:
         from desk.shared.redis import RedisState
 
         return RedisState.from_url(
-            settings.redis_url, prefix=settings.redis_prefix, max_connections=settings.redis_pool_size
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            max_connections=settings.redis_pool_size,
         )
     return MemoryState()
 
@@ -70,7 +72,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             directory=Directory(sessions),
         )
         Fanout(sio, desk).attach(desk.bus)
-        namespaces = [ReaderNamespace(READER_NAMESPACE, desk), ConsoleNamespace(CONSOLE_NAMESPACE, desk)]
+        namespaces = [
+            ReaderNamespace(READER_NAMESPACE, desk),
+            ConsoleNamespace(CONSOLE_NAMESPACE, desk),
+        ]
         for ns in namespaces:
             sio.register_namespace(ns)
 
@@ -90,7 +95,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         scheduler = build_scheduler(desk, router.route) if settings.scheduler else None
         if scheduler is not None:
             scheduler.start()
-        log.info("desk node started", extra={"node": settings.node_id, "shared": bool(settings.redis_url)})
+        log.info(
+            "desk node started",
+            extra={"node": settings.node_id, "shared": bool(settings.redis_url)},
+        )
         try:
             yield
         finally:

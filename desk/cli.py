@@ -98,10 +98,17 @@ def library() -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--name-en", default="")
-@click.option("--origin", "origins", multiple=True, help="Website origin allowed to embed the widget (repeat).")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    help="Website origin allowed to embed the widget (repeat).",
+)
 @click.option("--language", "languages", multiple=True, default=["zh-CN"], show_default=True)
 @click.option("--phone", default="")
-@click.option("--routing", type=click.Choice(["offer", "direct"]), default="offer", show_default=True)
+@click.option(
+    "--routing", type=click.Choice(["offer", "direct"]), default="offer", show_default=True
+)
 @click.option("--offer-timeout", type=int, default=30, show_default=True)
 @click.option("--overflow-delay", type=int, default=60, show_default=True)
 def library_add(
@@ -152,10 +159,19 @@ def consultant() -> None:
 @click.argument("library_code")
 @click.argument("username")
 @click.option("--name", "display_name", required=True)
-@click.option("--role", type=click.Choice(["trainee", "consultant", "supervisor", "admin"]), default="trainee", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["trainee", "consultant", "supervisor", "admin"]),
+    default="trainee",
+    show_default=True,
+)
 @click.option("--language", "languages", multiple=True, default=["zh-CN"], show_default=True)
 @click.option("--max-chats", type=int, default=4, show_default=True)
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the password from this file (first line).")
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the password from this file (first line).",
+)
 def consultant_add(
     library_code: str,
     username: str,
@@ -171,7 +187,11 @@ def consultant_add(
     from desk.errors import DeskError
 
     if password_file is not None:
-        password = password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
+        password = (
+            password_file.read_text(encoding="utf-8").splitlines()[0]
+            if password_file.stat().st_size
+            else ""
+        )
     elif sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:

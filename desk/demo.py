@@ -10,7 +10,7 @@ from desk.models import Consultant, Library
 from desk.settings import Settings
 
 #: Demo-only password, printed by `make run`; never use the demo data in production.
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (published on purpose)
 
 LIBRARIES = [
     ("demo-pl", "示例市公共图书馆", "Demo City Public Library", ["zh-CN", "en"], "010-5555-0101"),

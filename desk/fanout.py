@@ -128,7 +128,11 @@ class Fanout:
         await self._queue_notice(c.id, "ended")
 
     async def typing(self, e: TypingChanged) -> None:
-        data = {"consultation_id": e.consultation_id, "author_kind": e.author_kind, "typing": e.typing}
+        data = {
+            "consultation_id": e.consultation_id,
+            "author_kind": e.author_kind,
+            "typing": e.typing,
+        }
         if e.author_kind == "reader":
             if e.assignee_id is not None:
                 await self._staff(e.assignee_id, "typing", data)

@@ -45,7 +45,8 @@ def _error(exc: DeskError) -> web.Response:
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
     except DeskError as exc:
         return _error(exc)
 
@@ -63,7 +64,10 @@ async def _json(request: web.Request, model: type[BaseModel]) -> Any:
     except ValidationError as exc:
         raise InvalidPayload(
             "the request is not valid",
-            fields=[{"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in exc.errors(include_url=False, include_input=False)],
+            fields=[
+                {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]}
+                for e in exc.errors(include_url=False, include_input=False)
+            ],
         ) from exc
 
 
@@ -105,7 +109,15 @@ async def login(request: web.Request) -> web.Response:
         raise Unauthenticated("wrong username or password", code="login_failed")
     token, who = got
     resp = web.json_response(
-        {"ok": True, "consultant": {"id": who.id, "name": who.display_name, "role": who.role, "library_id": who.library_id}}
+        {
+            "ok": True,
+            "consultant": {
+                "id": who.id,
+                "name": who.display_name,
+                "role": who.role,
+                "library_id": who.library_id,
+            },
+        }
     )
     resp.set_cookie(
         auth.SESSION_COOKIE,
@@ -211,7 +223,8 @@ async def library_public(request: web.Request) -> web.Response:
     lib = await desk.directory.library_by_code(code) if _CODE.match(code) else None
     if lib is None:
         return web.json_response(
-            {"ok": False, "error": {"code": "library_not_found", "message": "unknown library"}}, status=404
+            {"ok": False, "error": {"code": "library_not_found", "message": "unknown library"}},
+            status=404,
         )
     return _cors(
         request,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -22,7 +24,7 @@ QUIET_LOGGERS = (
 FORBIDDEN_FIELDS = frozenset({"body", "text", "question", "note", "password", "email", "token"})
 
 
-def _scrub(_: object, __: str, event_dict: dict[str, object]) -> dict[str, object]:
+def _scrub(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in FORBIDDEN_FIELDS & event_dict.keys():
         event_dict[key] = "[withheld]"
     return event_dict

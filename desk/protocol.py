@@ -16,8 +16,13 @@ CONSOLE_NAMESPACE = "/console"
 #: Names python-socketio treats specially; a client sending them is refused before dispatch.
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message"})
 
-ClientMsgId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Language = Annotated[str, StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+ClientMsgId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+Language = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
+]
 Id = Annotated[int, Field(ge=1, le=2**62)]
 Seq = Annotated[int, Field(ge=0, le=2**62)]
 Note = Annotated[str, StringConstraints(max_length=2000)]

@@ -20,7 +20,9 @@ SWEEP_SECONDS = 5.0
 RECONCILE_SECONDS = 30.0
 
 
-async def once_per_tick(desk: Desk, name: str, interval: float, job: Callable[[], Awaitable[Any]]) -> bool:
+async def once_per_tick(
+    desk: Desk, name: str, interval: float, job: Callable[[], Awaitable[Any]]
+) -> bool:
     tick = math.floor(desk.clock.now() / interval)
     if not await desk.state.run_once(f"job:{name}:{tick}", ttl=interval * 2):
         return False
@@ -32,7 +34,9 @@ async def once_per_tick(desk: Desk, name: str, interval: float, job: Callable[[]
 
 
 def build_scheduler(desk: Desk, route: Callable[[], Awaitable[Any]]) -> AsyncIOScheduler:
-    s = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 5})
+    s = AsyncIOScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 5}
+    )
     tick = desk.settings.tick_seconds
 
     async def local_beat() -> None:

@@ -8,22 +8,21 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import text
 
+import desk.models  # noqa: F401
+import transcripts.models  # noqa: F401
+from desk.clock import ManualClock
 from desk.db import Base, make_engine, make_sessionmaker
 from desk.demo import create_demo
 from desk.migrate import upgrade
 from desk.settings import Settings
-from desk.clock import ManualClock
 from tests.harness import EMBED_ORIGIN, Node, start_node
 from tests.services import create_database, drop_database, postgres_url
-
-import desk.models  # noqa: F401
-import transcripts.models  # noqa: F401
 
 T = TypeVar("T")
 
@@ -71,7 +70,9 @@ async def truncate_all(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> str:
     """Each test using this runs on SQLite and on real PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path / "desk.sqlite3"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import weakref
 from collections import defaultdict
@@ -123,11 +124,14 @@ class Client:
     base: str
     namespace: str
     events: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
+    sio: socketio.AsyncClient = field(
+        default_factory=lambda: socketio.AsyncClient(reconnection=False)
+    )
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         _CLIENTS.add(self)
+
         async def any_event(event: str, *args: Any) -> None:
             self.events[event].append(args[0] if len(args) == 1 else args)
             self._changed.set()
@@ -144,7 +148,11 @@ class Client:
         return dict(reply)
 
     async def wait_for(
-        self, event: str, pred: Callable[[Any], bool] = lambda _: True, *, timeout: float = WAIT_SECONDS
+        self,
+        event: str,
+        pred: Callable[[Any], bool] = lambda _: True,
+        *,
+        timeout: float = WAIT_SECONDS,
     ) -> Any:
         """The first received ``event`` matching ``pred`` (already received ones count)."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -157,15 +165,17 @@ class Client:
             seen = len(items)
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise AssertionError(f"no {event!r} matching within {timeout}s; got {dict(self.events)}")
+                raise AssertionError(
+                    f"no {event!r} matching within {timeout}s; got {dict(self.events)}"
+                )
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
-            except TimeoutError:
-                pass
 
     def messages(self, consultation_id: int) -> list[dict[str, Any]]:
-        return [m for m in self.events.get("message", []) if m["consultation_id"] == consultation_id]
+        return [
+            m for m in self.events.get("message", []) if m["consultation_id"] == consultation_id
+        ]
 
     async def disconnect(self) -> None:
         if self.sio.connected:
@@ -178,12 +188,14 @@ class Reader(Client):
 
     @classmethod
     async def register(cls, base: str, library: str, *, origin: str = EMBED_ORIGIN) -> Reader:
-        async with aiohttp.ClientSession() as http:
-            async with http.post(
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
                 f"{base}/api/readers/visitor", json={"library": library}, headers={"Origin": origin}
-            ) as resp:
-                body = await resp.json()
-                assert resp.status == 200, body
+            ) as resp,
+        ):
+            body = await resp.json()
+            assert resp.status == 200, body
         r = cls(base, "/reader")
         r.token = body["token"]
         r.library = library
@@ -205,7 +217,9 @@ class Reader(Client):
         self.__post_init__()
         await self.connect(base=base)
 
-    async def open(self, question: str | None = "请问如何查找学位论文？", **extra: Any) -> dict[str, Any]:
+    async def open(
+        self, question: str | None = "请问如何查找学位论文？", **extra: Any
+    ) -> dict[str, Any]:
         payload: dict[str, Any] = {"language": "zh-CN", **extra}
         if question is not None:
             payload["question"] = question
@@ -215,7 +229,11 @@ class Reader(Client):
     async def say(self, consultation_id: int, body: str, cmid: str | None = None) -> dict[str, Any]:
         return await self.ok(
             "message.send",
-            {"consultation_id": consultation_id, "client_msg_id": cmid or uuid4().hex, "body": body},
+            {
+                "consultation_id": consultation_id,
+                "client_msg_id": cmid or uuid4().hex,
+                "body": body,
+            },
         )
 
 
@@ -225,15 +243,17 @@ class Consultant(Client):
 
     @classmethod
     async def login(cls, base: str, username: str, password: str = DEMO_PASSWORD) -> Consultant:
-        async with aiohttp.ClientSession() as http:
-            async with http.post(
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
                 f"{base}/api/login",
                 json={"username": username, "password": password},
                 headers={"Origin": base},
-            ) as resp:
-                body = await resp.json()
-                assert resp.status == 200, body
-                cookie = resp.cookies["desk_session"].value
+            ) as resp,
+        ):
+            body = await resp.json()
+            assert resp.status == 200, body
+            cookie = resp.cookies["desk_session"].value
         c = cls(base, "/console")
         c.cookie = cookie
         c.username = username

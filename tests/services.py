@@ -62,7 +62,9 @@ async def redis_namespace() -> AsyncIterator[tuple[str, str]]:
         try:
             await admin.ping()
         except (RedisError, OSError) as exc:
-            unavailable(f"Redis at {url} ({REDIS_URL_ENV}) is unreachable: {type(exc).__name__}: {exc}")
+            unavailable(
+                f"Redis at {url} ({REDIS_URL_ENV}) is unreachable: {type(exc).__name__}: {exc}"
+            )
         prefix = f"desktest:{uuid4().hex}:"
         try:
             yield url, prefix
@@ -89,7 +91,9 @@ async def create_database(url: str) -> str:
     try:
         conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
-        unavailable(f"PostgreSQL at {url} ({DATABASE_URL_ENV}) is unreachable: {type(exc).__name__}: {exc}")
+        unavailable(
+            f"PostgreSQL at {url} ({DATABASE_URL_ENV}) is unreachable: {type(exc).__name__}: {exc}"
+        )
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -115,5 +119,5 @@ def postgres_url() -> str:
     if not url.startswith("postgresql"):
         unavailable(f"{DATABASE_URL_ENV} is not a PostgreSQL URL")
     if url.startswith("postgresql://"):
-        url = "postgresql+asyncpg://" + url[len("postgresql://"):]
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
     return url

@@ -84,7 +84,9 @@ class _Pending:
 _ACTIVE_STATES = [s.value for s in ACTIVE]
 
 
-def _row_to_stored(row: Any, *, reader_id: int, assignee_id: int | None, dup: bool) -> StoredMessage:
+def _row_to_stored(
+    row: Any, *, reader_id: int, assignee_id: int | None, dup: bool
+) -> StoredMessage:
     return StoredMessage(
         consultation_id=row.consultation_id,
         seq=row.seq,
@@ -106,6 +108,7 @@ class MessageStore:
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.batches = 0
         self.written = 0
 
@@ -113,21 +116,17 @@ class MessageStore:
         self._task = asyncio.create_task(self._run(), name="message-writer")
 
     async def stop(self) -> None:
+        """Finish what was accepted, then stop: nothing acknowledged-to-come is dropped."""
         if self._task is None:
             return
-        # Drain what was accepted before stopping: nothing accepted is dropped.
-        while self._pending:
-            await asyncio.sleep(0.01)
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+        self._closing = True
+        self._wake.set()
+        await self._task
         self._task = None
 
     async def post(self, draft: Draft) -> StoredMessage:
-        if self._task is None:
-            raise RuntimeError("message store not started")
+        if self._task is None or self._closing:
+            raise DeskError("the desk is restarting; please retry", code="unavailable")
         fut: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(draft, fut))
         self._wake.set()
@@ -141,6 +140,8 @@ class MessageStore:
                 batch = self._pending[:MAX_BATCH]
                 del self._pending[:MAX_BATCH]
                 await self._write_batch(batch)
+            if self._closing:
+                return
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         try:
@@ -148,9 +149,13 @@ class MessageStore:
         except Exception:
             if len(batch) == 1:
                 item = batch[0]
-                log.exception("message write failed", extra={"consultation": item.draft.consultation_id})
+                log.exception(
+                    "message write failed", extra={"consultation": item.draft.consultation_id}
+                )
                 if not item.future.done():
-                    item.future.set_exception(DeskError("could not store the message", code="store_failed"))
+                    item.future.set_exception(
+                        DeskError("could not store the message", code="store_failed")
+                    )
                 return
             # One bad draft (or a race on a client id) must not fail its neighbours: redo alone.
             for item in batch:
@@ -169,9 +174,7 @@ class MessageStore:
     async def _write(self, batch: list[_Pending]) -> list[StoredMessage | BaseException]:
         results: list[StoredMessage | BaseException | None] = [None] * len(batch)
         async with self._engine.begin() as conn:
-            keyed = [
-                (i, p.draft) for i, p in enumerate(batch) if p.draft.client_msg_id is not None
-            ]
+            keyed = [(i, p.draft) for i, p in enumerate(batch) if p.draft.client_msg_id is not None]
             existing: dict[tuple[int, str], Any] = {}
             if keyed:
                 keys = {(d.consultation_id, d.client_msg_id) for _, d in keyed}
@@ -189,13 +192,13 @@ class MessageStore:
                 d = p.draft
                 if d.client_msg_id is not None:
                     key = (d.consultation_id, d.client_msg_id)
-                    row = existing.get(key)
-                    if row is not None:
-                        if not _may_see_retry(d, row):
+                    hit = existing.get(key)
+                    if hit is not None:
+                        if not _may_see_retry(d, hit):
                             results[i] = Forbidden("not your consultation")
                         else:
                             results[i] = _row_to_stored(
-                                row, reader_id=row.reader_id, assignee_id=row.assignee_id, dup=True
+                                hit, reader_id=hit.reader_id, assignee_id=hit.assignee_id, dup=True
                             )
                         continue
                     if key in seen_keys:
@@ -266,7 +269,9 @@ class MessageStore:
                 results[i] = StoredMessage(**{**_as_dict(res), "duplicate": True})
             else:
                 results[i] = res
-        return [r if r is not None else DeskError("not stored", code="store_failed") for r in results]
+        return [
+            r if r is not None else DeskError("not stored", code="store_failed") for r in results
+        ]
 
     async def messages_since(
         self, consultation_id: int, after_seq: int, *, staff: bool, limit: int = PAGE_LIMIT
@@ -289,9 +294,7 @@ def _as_dict(m: StoredMessage) -> dict[str, Any]:
 
 
 def _may_see_retry(d: Draft, row: Any) -> bool:
-    if row.author_kind != d.author_kind or row.author_id != d.author_id:
-        return False
-    return True
+    return bool(row.author_kind == d.author_kind and row.author_id == d.author_id)
 
 
 async def _why_refused(
@@ -312,4 +315,3 @@ async def _why_refused(
     if as_assignee is not None and (row.assignee_id != as_assignee or row.state == "offered"):
         return Forbidden("this chat is not assigned to you", code="not_assigned")
     return Conflict(f"the consultation is {row.state}", code="consultation_ended", state=row.state)
-

@@ -91,9 +91,7 @@ async def _change(
         if guard is not None:
             guard(c)
         if c.state not in allowed_from:
-            raise Conflict(
-                f"the consultation is {c.state}", code="wrong_state", state=c.state
-            )
+            raise Conflict(f"the consultation is {c.state}", code="wrong_state", state=c.state)
         try:
             check_transition(c.state, target)
         except IllegalTransition as exc:
@@ -464,9 +462,7 @@ async def requeue(desk: Desk, consultation_id: int, consultant_id: int) -> Consu
         ConsultationQueued(view, "requeued"),
     )
     if before == State.ASSIGNED.value:
-        await post_message(
-            desk, Draft(consultation_id, "system", text_for("requeued", c.language))
-        )
+        await post_message(desk, Draft(consultation_id, "system", text_for("requeued", c.language)))
     desk.request_routing()
     return view
 
@@ -507,4 +503,3 @@ async def end_consultation(
     if previous is not None:
         desk.request_routing()  # a slot came free
     return view
-

@@ -25,7 +25,11 @@ async def _holders(desk: Desk, consultation_id: int) -> tuple[int, int | None, s
 
 
 async def authorise(
-    desk: Desk, consultation_id: int, *, reader_id: int | None = None, consultant_id: int | None = None
+    desk: Desk,
+    consultation_id: int,
+    *,
+    reader_id: int | None = None,
+    consultant_id: int | None = None,
 ) -> tuple[int, int | None, str]:
     reader, assignee, state = await _holders(desk, consultation_id)
     if reader_id is not None and reader != reader_id:

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from desk.context import Desk
 from desk.directory import ConsultantInfo
+from desk.errors import InvalidPayload
 from desk.events import PresenceChanged
 from desk.models import Consultation
 from desk.shared.base import STATUSES
-from desk.errors import InvalidPayload
 from desk.states import HOLDING
 
 

@@ -45,7 +45,12 @@ def rank(people: Iterable[Presence]) -> list[Presence]:
     """Least loaded first (by free share, then count), then longest idle, then lowest id."""
     return sorted(
         people,
-        key=lambda p: (p.load / p.capacity if p.capacity else 1.0, p.load, p.idle_since, p.consultant_id),
+        key=lambda p: (
+            p.load / p.capacity if p.capacity else 1.0,
+            p.load,
+            p.idle_since,
+            p.consultant_id,
+        ),
     )
 
 

@@ -45,9 +45,7 @@ async def sweep_readers(desk: Desk) -> int:
         ids = list(
             (
                 await s.scalars(
-                    select(Consultation.id).where(
-                        Consultation.state.in_([x.value for x in ACTIVE])
-                    )
+                    select(Consultation.id).where(Consultation.state.in_([x.value for x in ACTIVE]))
                 )
             ).all()
         )

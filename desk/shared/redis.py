@@ -474,9 +474,7 @@ class RedisState:
         )
 
     async def settle(self, consultation_id: int, consultant_id: int) -> None:
-        await self._settle(
-            keys=[self._claim_key(consultation_id)], args=[str(int(consultant_id))]
-        )
+        await self._settle(keys=[self._claim_key(consultation_id)], args=[str(int(consultant_id))])
 
     async def holdings(self, consultant_id: int) -> dict[int, float]:
         pairs: list[Any] = await self._r.zrange(

@@ -6,7 +6,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, ClassVar
 
 import socketio
 from pydantic import ValidationError
@@ -40,7 +40,7 @@ def cookie(environ: dict[str, Any], name: str) -> str | None:
 
 
 class DeskNamespace(socketio.AsyncNamespace, ABC):  # type: ignore[misc]
-    events: dict[str, type[Payload]] = {}
+    events: ClassVar[dict[str, type[Payload]]] = {}
 
     def __init__(self, namespace: str, desk: Desk) -> None:
         super().__init__(namespace)
@@ -91,5 +91,7 @@ class DeskNamespace(socketio.AsyncNamespace, ABC):  # type: ignore[misc]
         limit = self.desk.settings.max_message_chars
         if len(body) > limit:
             raise InvalidPayload(
-                f"the message is longer than {limit} characters", code="message_too_long", limit=limit
+                f"the message is longer than {limit} characters",
+                code="message_too_long",
+                limit=limit,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from socketio.exceptions import ConnectionRefusedError
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from desk.actions import consultations as acts
 from desk.actions import presence
 from desk.actions.conversation import authorise, mark_read, set_typing
+from desk.actions.views import view_of
 from desk.auth import SESSION_COOKIE, staff_from_token
 from desk.directory import ConsultantInfo
 from desk.errors import DeskError, InvalidPayload
@@ -22,6 +23,7 @@ from desk.protocol import (
     Empty,
     History,
     MarkRead,
+    Payload,
     Resume,
     SendStaffMessage,
     SetStatus,
@@ -47,7 +49,7 @@ class StaffSession:
 
 
 class ConsoleNamespace(DeskNamespace):
-    events = CONSOLE_EVENTS
+    events: ClassVar[dict[str, type[Payload]]] = CONSOLE_EVENTS
 
     def __init__(self, namespace: str, desk: Any) -> None:
         super().__init__(namespace, desk)
@@ -57,12 +59,17 @@ class ConsoleNamespace(DeskNamespace):
         if not origin:
             return False
         origin = origin.rstrip("/")
-        allowed = {self.desk.settings.origin(), *(o.rstrip("/") for o in self.desk.settings.console_origins)}
+        allowed = {
+            self.desk.settings.origin(),
+            *(o.rstrip("/") for o in self.desk.settings.console_origins),
+        }
         return origin in allowed
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
         if not self.allowed_origin(environ.get("HTTP_ORIGIN")):
-            raise ConnectionRefusedError("open the console from the desk itself", {"code": "origin_not_allowed"})
+            raise ConnectionRefusedError(
+                "open the console from the desk itself", {"code": "origin_not_allowed"}
+            )
         who = await staff_from_token(self.desk, cookie(environ, SESSION_COOKIE))
         if who is None:
             raise ConnectionRefusedError("log in first", {"code": "unauthenticated"})
@@ -129,7 +136,9 @@ class ConsoleNamespace(DeskNamespace):
                 {
                     "consultation_id": e.consultation_id,
                     "library": libs[e.library_id].code if e.library_id in libs else "",
-                    "route_library": libs[e.route_library_id].code if e.route_library_id in libs else "",
+                    "route_library": libs[e.route_library_id].code
+                    if e.route_library_id in libs
+                    else "",
                     "language": e.language,
                     "waiting_seconds": max(0, round(now - e.queued_at)),
                     "position": n + 1,
@@ -150,16 +159,21 @@ class ConsoleNamespace(DeskNamespace):
                     )
                 )
             ).all()
-        views = [await acts.view_of(self.desk, c) for c in rows]
+        views = [await view_of(self.desk, c) for c in rows]
         return {"chats": [v.to_client(staff=True) for v in views], **await self._load(who)}
 
     async def on_offer_accept(self, sid: str, p: ConsultationRef) -> dict[str, Any]:
         view = await acts.accept_offer(self.desk, self._who(sid).id, p.consultation_id)
         msgs = await self.desk.store.messages_since(view.id, 0, staff=True)
-        return {"consultation": view.to_client(staff=True), "messages": [m.to_client() for m in msgs]}
+        return {
+            "consultation": view.to_client(staff=True),
+            "messages": [m.to_client() for m in msgs],
+        }
 
     async def on_offer_decline(self, sid: str, p: ConsultationRef) -> dict[str, Any]:
-        await acts.withdraw_offer(self.desk, self._who(sid).id, p.consultation_id, reason="declined")
+        await acts.withdraw_offer(
+            self.desk, self._who(sid).id, p.consultation_id, reason="declined"
+        )
         return {}
 
     async def on_message_send(self, sid: str, p: SendStaffMessage) -> dict[str, Any]:
@@ -203,7 +217,9 @@ class ConsoleNamespace(DeskNamespace):
                 # Taken from them meanwhile (transfer, requeue): say so, show nothing more.
                 out.append({"consultation_id": cid, "lost": True})
                 continue
-            msgs = await self.desk.store.messages_since(cid, item.last_seq if item else 0, staff=True)
+            msgs = await self.desk.store.messages_since(
+                cid, item.last_seq if item else 0, staff=True
+            )
             entry: dict[str, Any] = {"consultation_id": cid}
             if item is None or item.version != view.version:
                 entry["consultation"] = view.to_client(staff=True)
@@ -241,7 +257,9 @@ class ConsoleNamespace(DeskNamespace):
             lib = await self.desk.directory.library_by_code(p.to_library or "")
             if lib is None:
                 raise InvalidPayload("no such library", code="library_not_found")
-            view = await acts.transfer_to_library(self.desk, who.id, p.consultation_id, lib.id, p.note)
+            view = await acts.transfer_to_library(
+                self.desk, who.id, p.consultation_id, lib.id, p.note
+            )
         return {"consultation": view.to_client(staff=True)}
 
     async def on_consultation_close(self, sid: str, p: ConsultationRef) -> dict[str, Any]:

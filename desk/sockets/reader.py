@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from socketio.exceptions import ConnectionRefusedError
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from desk.protocol import (
     History,
     MarkRead,
     OpenConsultation,
+    Payload,
     Resume,
     SendMessage,
     Typing,
@@ -44,7 +45,7 @@ def reader_room(reader_id: int) -> str:
 
 
 class ReaderNamespace(DeskNamespace):
-    events = READER_EVENTS
+    events: ClassVar[dict[str, type[Payload]]] = READER_EVENTS
 
     def __init__(self, namespace: str, desk: Any) -> None:
         super().__init__(namespace, desk)
@@ -67,7 +68,9 @@ class ReaderNamespace(DeskNamespace):
             raise ConnectionRefusedError("unknown library", {"code": "library_not_found"})
         if not self.allowed_origin(library, environ.get("HTTP_ORIGIN")):
             log.warning("reader refused: origin not allowed", extra={"library": library.code})
-            raise ConnectionRefusedError("this site may not embed the widget", {"code": "origin_not_allowed"})
+            raise ConnectionRefusedError(
+                "this site may not embed the widget", {"code": "origin_not_allowed"}
+            )
         reader_id = await reader_from_token(self.desk, token)
         if reader_id is None:
             raise ConnectionRefusedError("unknown reader token", {"code": "auth_invalid"})

@@ -24,7 +24,7 @@ def refusal(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-class DeskServer(socketio.AsyncServer):
+class DeskServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
         name = data[0] if isinstance(data, list) and data else None
         if not isinstance(name, str) or name in RESERVED_EVENTS:
@@ -68,7 +68,7 @@ class BoundedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
         if self.pubsub is not None:
-            await self.pubsub.aclose()
+            await self.pubsub.aclose()  # type: ignore[no-untyped-call]
         await self._pool.aclose()
 
 

@@ -37,7 +37,20 @@ def test_library_and_consultant_from_the_command_line(env: str, tmp_path: Path) 
     runner = CliRunner()
     res = runner.invoke(
         main,
-        ["library", "add", "nlc", "国家图书馆", "--origin", "https://www.nlc.example/", "--language", "zh-CN", "--language", "en", "--routing", "direct"],
+        [
+            "library",
+            "add",
+            "nlc",
+            "国家图书馆",
+            "--origin",
+            "https://www.nlc.example/",
+            "--language",
+            "zh-CN",
+            "--language",
+            "en",
+            "--routing",
+            "direct",
+        ],
     )
     assert res.exit_code == 0, res.output
     lib = _fetch(env, Library, code="nlc")
@@ -47,14 +60,22 @@ def test_library_and_consultant_from_the_command_line(env: str, tmp_path: Path) 
 
     pw = tmp_path / "pw.txt"
     pw.write_text("a-long-secret-phrase\n", encoding="utf-8")
-    res = runner.invoke(main, ["consultant", "add", "nlc", "zhang", "--name", "张老师", "--password-file", str(pw)])
+    res = runner.invoke(
+        main, ["consultant", "add", "nlc", "zhang", "--name", "张老师", "--password-file", str(pw)]
+    )
     assert res.exit_code == 0, res.output
     assert "trainee" in res.output, "every newcomer starts as a trainee"
     c = _fetch(env, Consultant, username="zhang")
     assert isinstance(c, Consultant) and c.role == "trainee"
-    assert c.password_hash.startswith("$argon2id$") and verify_password(c.password_hash, "a-long-secret-phrase")
+    assert c.password_hash.startswith("$argon2id$") and verify_password(
+        c.password_hash, "a-long-secret-phrase"
+    )
 
-    res = runner.invoke(main, ["consultant", "add", "nlc", "liu", "--name", "刘", "--role", "supervisor"], input="another-long-secret\n")
+    res = runner.invoke(
+        main,
+        ["consultant", "add", "nlc", "liu", "--name", "刘", "--role", "supervisor"],
+        input="another-long-secret\n",
+    )
     assert res.exit_code == 0, res.output
 
 
@@ -63,9 +84,17 @@ def test_library_and_consultant_from_the_command_line(env: str, tmp_path: Path) 
     [
         (["library", "add", "bad code", "名"], None, "library code"),
         (["library", "add", "x", "名", "--origin", "not-an-origin"], None, "not a website origin"),
-        (["consultant", "add", "nope", "zhang", "--name", "张"], "a-long-secret-phrase\n", "no library"),
+        (
+            ["consultant", "add", "nope", "zhang", "--name", "张"],
+            "a-long-secret-phrase\n",
+            "no library",
+        ),
         (["consultant", "add", "demo-pl", "zhang", "--name", "张"], "short\n", "at least"),
-        (["consultant", "add", "demo-pl", "wang", "--name", "王"], "a-long-secret-phrase\n", "taken"),
+        (
+            ["consultant", "add", "demo-pl", "wang", "--name", "王"],
+            "a-long-secret-phrase\n",
+            "taken",
+        ),
     ],
 )
 def test_clear_errors(env: str, args: list[str], stdin: str | None, message: str) -> None:

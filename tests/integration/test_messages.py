@@ -7,7 +7,6 @@ import asyncio
 import logging
 
 import pytest
-
 from sqlalchemy import func, select, text
 
 from desk.clock import ManualClock
@@ -33,7 +32,9 @@ async def _chat(node: Node) -> tuple[Reader, Consultant, int]:
 async def _stored(node: Node, cid: int) -> list[tuple[int, str]]:
     async with node.desk.sessions() as s:
         rows = await s.execute(
-            select(Message.seq, Message.body).where(Message.consultation_id == cid).order_by(Message.seq)
+            select(Message.seq, Message.body)
+            .where(Message.consultation_id == cid)
+            .order_by(Message.seq)
         )
         return [(r[0], r[1]) for r in rows]
 
@@ -70,7 +71,9 @@ async def test_private_notes_never_reach_the_reader(node: Node) -> None:
     await wang.say(cid, "内部备注：读者可能是研究生", private=True)
     await wang.say(cid, "您好")
     await reader.wait_for("message", lambda m: m["body"] == "您好")
-    resumed = await reader.ok("resume", {"consultations": [{"consultation_id": cid, "last_seq": 0}]})
+    resumed = await reader.ok(
+        "resume", {"consultations": [{"consultation_id": cid, "last_seq": 0}]}
+    )
     bodies = [m["body"] for m in resumed["consultations"][0]["messages"]]
     assert bodies == ["请问如何查找学位论文？", "您好"]
     history = await reader.ok("history", {"consultation_id": cid})
@@ -80,7 +83,9 @@ async def test_private_notes_never_reach_the_reader(node: Node) -> None:
     assert [m["visibility"] for m in staff["messages"]] == ["all", "staff", "all"]
 
 
-async def test_resume_after_a_drop_gives_exactly_the_missing_messages_in_order(any_node: Node) -> None:
+async def test_resume_after_a_drop_gives_exactly_the_missing_messages_in_order(
+    any_node: Node,
+) -> None:
     reader, wang, cid = await _chat(any_node)
     await wang.say(cid, "一")
     seen = await reader.wait_for("message", lambda m: m["body"] == "一")
@@ -91,15 +96,28 @@ async def test_resume_after_a_drop_gives_exactly_the_missing_messages_in_order(a
     await wang.ok("consultation.close", {"consultation_id": cid})
     await reader.reconnect()
     resumed = await reader.ok(
-        "resume", {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"], "version": known}]}
+        "resume",
+        {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"], "version": known}]},
     )
     item = resumed["consultations"][0]
     assert item["consultation"]["state"] == "closed", "state first when it changed"
     assert [m["body"] for m in item["messages"]] == ["二", "三", "四"]
-    assert [m["seq"] for m in item["messages"]] == [seen["seq"] + 1, seen["seq"] + 2, seen["seq"] + 3]
+    assert [m["seq"] for m in item["messages"]] == [
+        seen["seq"] + 1,
+        seen["seq"] + 2,
+        seen["seq"] + 3,
+    ]
     same = await reader.ok(
         "resume",
-        {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"] + 3, "version": item["consultation"]["version"]}]},
+        {
+            "consultations": [
+                {
+                    "consultation_id": cid,
+                    "last_seq": seen["seq"] + 3,
+                    "version": item["consultation"]["version"],
+                }
+            ]
+        },
     )
     assert same["consultations"][0]["messages"] == []
     assert "consultation" not in same["consultations"][0], "state omitted when unchanged"
@@ -198,8 +216,8 @@ async def test_stored_before_acknowledged(node: Node) -> None:
     reply = await reader.say(cid, "已存储？")
     async with node.desk.sessions() as s:
         n = await s.scalar(
-            select(func.count()).select_from(Message).where(
-                Message.consultation_id == cid, Message.seq == reply["message"]["seq"]
-            )
+            select(func.count())
+            .select_from(Message)
+            .where(Message.consultation_id == cid, Message.seq == reply["message"]["seq"])
         )
     assert n == 1

@@ -40,7 +40,9 @@ def _diff_and_tables(url: str) -> tuple[list[object], set[str]]:
 
                 def inspect_it(sync: Connection) -> tuple[list[object], set[str]]:
                     ctx = MigrationContext.configure(sync, opts={"compare_type": True})
-                    return list(compare_metadata(ctx, Base.metadata)), set(inspect(sync).get_table_names())
+                    return list(compare_metadata(ctx, Base.metadata)), set(
+                        inspect(sync).get_table_names()
+                    )
 
                 return await conn.run_sync(inspect_it)
         finally:

@@ -54,7 +54,9 @@ async def test_payload_that_is_not_an_object_and_unknown_events(node: Node) -> N
     assert (await reader.call("message.send", "text"))["error"]["code"] == "invalid_payload"
     assert (await reader.call("nope", {}))["error"]["code"] == "unknown_event"
     # A console-only event on the reader namespace is unknown there.
-    assert (await reader.call("offer.accept", {"consultation_id": 1}))["error"]["code"] == "unknown_event"
+    assert (await reader.call("offer.accept", {"consultation_id": 1}))["error"][
+        "code"
+    ] == "unknown_event"
 
 
 @pytest.mark.parametrize("name", ["connect", "disconnect"])
@@ -69,7 +71,9 @@ async def test_reserved_event_names_are_refused_before_dispatch(node: Node, name
     assert len(node.desk.local_reader_consultations) == 1
 
 
-async def test_too_long_message_is_refused_and_oversized_packet_closes_the_socket(node: Node) -> None:
+async def test_too_long_message_is_refused_and_oversized_packet_closes_the_socket(
+    node: Node,
+) -> None:
     reader = await Reader.register(node.base, "demo-pl")
     await reader.connect()
     cid = (await reader.open())["consultation"]["id"]
@@ -78,7 +82,9 @@ async def test_too_long_message_is_refused_and_oversized_packet_closes_the_socke
         "message.send", {"consultation_id": cid, "client_msg_id": "long", "body": "长" * 4001}
     )
     assert reply["error"]["code"] == "message_too_long"
-    blank = await reader.call("message.send", {"consultation_id": cid, "client_msg_id": "b", "body": "   "})
+    blank = await reader.call(
+        "message.send", {"consultation_id": cid, "client_msg_id": "b", "body": "   "}
+    )
     assert blank["error"]["code"] == "empty_message"
     dropped = asyncio.Event()
     reader.sio.on("disconnect", lambda *_: dropped.set(), namespace="/reader")
@@ -131,7 +137,9 @@ async def test_consultant_touches_only_chats_assigned_to_them(node: Node) -> Non
     ]:
         reply = await li.call(event, payload)
         assert reply["ok"] is False, event
-        assert reply["error"]["code"] in {"not_assigned", "not_offered_to_you", "wrong_state"}, reply
+        assert reply["error"]["code"] in {"not_assigned", "not_offered_to_you", "wrong_state"}, (
+            reply
+        )
     resumed = await li.ok("resume", {"consultations": [{"consultation_id": cid}]})
     assert resumed["consultations"][0] == {"consultation_id": cid, "lost": True}
 
@@ -143,7 +151,9 @@ async def test_offered_chat_is_not_yet_the_consultants(node: Node) -> None:
     await reader.connect()
     cid = (await reader.open())["consultation"]["id"]
     await wang.wait_for("offer")
-    reply = await wang.call("message.send", {"consultation_id": cid, "client_msg_id": "x", "body": "先说"})
+    reply = await wang.call(
+        "message.send", {"consultation_id": cid, "client_msg_id": "x", "body": "先说"}
+    )
     assert reply["error"]["code"] == "not_assigned"
 
 
@@ -162,22 +172,36 @@ async def _refused(base: str, **connect: object) -> str:
 async def test_widget_only_from_allowed_origins_and_with_a_server_token(node: Node) -> None:
     reader = await Reader.register(node.base, "demo-pl")
     auth = {"library": "demo-pl", "token": reader.token}
-    msg = await _refused(node.base, namespaces=["/reader"], auth=auth, headers={"Origin": "http://evil.example"})
+    msg = await _refused(
+        node.base, namespaces=["/reader"], auth=auth, headers={"Origin": "http://evil.example"}
+    )
     assert "may not embed" in msg
     msg = await _refused(node.base, namespaces=["/reader"], auth=auth)
     assert "may not embed" in msg
     msg = await _refused(
-        node.base, namespaces=["/reader"], auth={"library": "demo-pl", "token": "made-up"}, headers={"Origin": EMBED_ORIGIN}
+        node.base,
+        namespaces=["/reader"],
+        auth={"library": "demo-pl", "token": "made-up"},
+        headers={"Origin": EMBED_ORIGIN},
     )
     assert "unknown reader token" in msg
-    msg = await _refused(node.base, namespaces=["/reader"], auth={"library": "nope", "token": reader.token}, headers={"Origin": EMBED_ORIGIN})
+    msg = await _refused(
+        node.base,
+        namespaces=["/reader"],
+        auth={"library": "nope", "token": reader.token},
+        headers={"Origin": EMBED_ORIGIN},
+    )
     assert "unknown library" in msg
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"{node.base}/api/readers/visitor", json={"library": "demo-pl"}, headers={"Origin": "http://evil.example"}
-        ) as resp:
-            assert resp.status == 403
-            assert (await resp.json())["error"]["code"] == "origin_not_allowed"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{node.base}/api/readers/visitor",
+            json={"library": "demo-pl"},
+            headers={"Origin": "http://evil.example"},
+        ) as resp,
+    ):
+        assert resp.status == 403
+        assert (await resp.json())["error"]["code"] == "origin_not_allowed"
 
 
 async def test_console_needs_a_login_from_the_desks_origin(node: Node) -> None:
@@ -209,18 +233,21 @@ async def test_console_needs_a_login_from_the_desks_origin(node: Node) -> None:
         ) as resp:
             assert resp.status == 403
     # Logging out ends the session for sockets too.
-    async with aiohttp.ClientSession(cookies={"desk_session": wang.cookie}) as http:
-        async with http.post(f"{node.base}/api/logout", json={}, headers={"Origin": node.base}) as resp:
-            assert resp.status == 200
+    async with (
+        aiohttp.ClientSession(cookies={"desk_session": wang.cookie}) as http,
+        http.post(f"{node.base}/api/logout", json={}, headers={"Origin": node.base}) as resp,
+    ):
+        assert resp.status == 200
     msg = await _refused(
-        node.base, namespaces=["/console"], headers={"Origin": node.base, "Cookie": f"desk_session={wang.cookie}"}
+        node.base,
+        namespaces=["/console"],
+        headers={"Origin": node.base, "Cookie": f"desk_session={wang.cookie}"},
     )
     assert "log in first" in msg
 
 
 async def test_healthz(node: Node) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{node.base}/healthz") as resp:
-            body = await resp.json()
+    async with aiohttp.ClientSession() as http, http.get(f"{node.base}/healthz") as resp:
+        body = await resp.json()
     assert resp.status == 200
     assert body["checks"] == {"database": "ok", "shared_state": "ok"}

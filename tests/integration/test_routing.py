@@ -199,7 +199,8 @@ async def test_transfer_to_another_library(node: Node) -> None:
     zhao = await Consultant.login(node.base, "zhao")
     await zhao.connect()
     await holder.ok(
-        "consultation.transfer", {"consultation_id": cid, "to_library": "demo-ul", "note": "专业问题"}
+        "consultation.transfer",
+        {"consultation_id": cid, "to_library": "demo-ul", "note": "专业问题"},
     )
     got = await zhao.wait_for("chat.assigned")
     assert got["consultation"]["id"] == cid

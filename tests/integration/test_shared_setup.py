@@ -38,7 +38,9 @@ async def shared(postgres_run_db: str) -> AsyncIterator[tuple[str, str, str]]:
 
 
 @pytest.fixture
-async def two_nodes(shared: tuple[str, str, str], clock: ManualClock) -> AsyncIterator[tuple[Node, Node]]:
+async def two_nodes(
+    shared: tuple[str, str, str], clock: ManualClock
+) -> AsyncIterator[tuple[Node, Node]]:
     db, redis_url, prefix = shared
     a = await start_node(db, redis_url=redis_url, prefix=prefix, clock=clock)
     b = await start_node(db, redis_url=redis_url, prefix=prefix, clock=clock)
@@ -96,7 +98,9 @@ async def test_claims_hold_across_nodes_under_a_rush(two_nodes: tuple[Node, Node
     await b.advance(0)
     await asyncio.gather(a.router.route(), b.router.route())
     assert await _loads(a) == ({1: 3, 2: 3, 3: 3}, 7)
-    assigned_events = [e["consultation"]["id"] for c in consultants for e in c.events.get("chat.assigned", [])]
+    assigned_events = [
+        e["consultation"]["id"] for c in consultants for e in c.events.get("chat.assigned", [])
+    ]
     assert len(assigned_events) == len(set(assigned_events)), "no chat given twice"
     queue = await consultants[0].ok("queue.list")
     assert len(queue["queue"]) == 7
@@ -112,14 +116,21 @@ async def _loads(node: Node) -> tuple[dict[int, int], int]:
                 )
             )
         ).all()
-        waiting = await conn.scalar(text("SELECT count(*) FROM consultations WHERE state = 'waiting'"))
+        waiting = await conn.scalar(
+            text("SELECT count(*) FROM consultations WHERE state = 'waiting'")
+        )
     return {r[0]: r[1] for r in rows}, int(waiting or 0)
 
 
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "desk.cli", "serve"],
-        env={**env, "DESK_PORT": str(port), "DESK_PUBLIC_ORIGIN": f"http://127.0.0.1:{port}", "DESK_NODE_ID": f"node-{port}"},
+        env={
+            **env,
+            "DESK_PORT": str(port),
+            "DESK_PUBLIC_ORIGIN": f"http://127.0.0.1:{port}",
+            "DESK_NODE_ID": f"node-{port}",
+        },
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         cwd=Path(__file__).resolve().parents[2],
@@ -182,7 +193,9 @@ async def test_reader_resumes_on_the_other_node_after_its_node_is_killed(
             await wang.say(cid, f"后{i}")
         await reader.disconnect()
         await reader.reconnect(base=base_b)
-        resumed = await reader.ok("resume", {"consultations": [{"consultation_id": cid, "last_seq": last_seen}]})
+        resumed = await reader.ok(
+            "resume", {"consultations": [{"consultation_id": cid, "last_seq": last_seen}]}
+        )
         got = resumed["consultations"][0]["messages"]
         assert [m["body"] for m in got] == [f"后{i}" for i in range(5)]
         assert [m["seq"] for m in got] == list(range(last_seen + 1, last_seen + 6))
@@ -190,7 +203,9 @@ async def test_reader_resumes_on_the_other_node_after_its_node_is_killed(
         again = await reader.say(cid, "重发的消息", cmid="outbox-1")
         assert again["duplicate"] and again["message"]["seq"] == first["message"]["seq"]
         await wang.wait_for("message", lambda m: m["body"] == "重发的消息")
-        assert [m["body"] for m in wang.messages(cid)].count("重发的消息") <= 2  # relayed, de-duplicated by seq
+        assert [m["body"] for m in wang.messages(cid)].count(
+            "重发的消息"
+        ) <= 2  # relayed, de-duplicated by seq
         history = await wang.ok("history", {"consultation_id": cid})
         seqs = [m["seq"] for m in history["messages"]]
         assert seqs == sorted(set(seqs)) == list(range(1, len(seqs) + 1))

@@ -6,7 +6,15 @@ import itertools
 
 import pytest
 
-from desk.states import ACTIVE, HOLDING, TERMINAL, TRANSITIONS, IllegalTransition, State, check_transition
+from desk.states import (
+    ACTIVE,
+    HOLDING,
+    TERMINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    State,
+    check_transition,
+)
 
 ALLOWED = {
     (State.WAITING, State.OFFERED),
@@ -41,7 +49,7 @@ def test_the_table_is_exactly_the_allowed_set() -> None:
 
 
 def test_state_groups() -> None:
-    assert TERMINAL == {State.CLOSED, State.ABANDONED, State.HANDED_OFF}
-    assert ACTIVE == {State.WAITING, State.OFFERED, State.ASSIGNED}
-    assert HOLDING == {State.OFFERED, State.ASSIGNED}
+    assert {State.CLOSED, State.ABANDONED, State.HANDED_OFF} == TERMINAL
+    assert {State.WAITING, State.OFFERED, State.ASSIGNED} == ACTIVE
+    assert {State.OFFERED, State.ASSIGNED} == HOLDING
     assert not (ACTIVE & TERMINAL)
