@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.auth import MIN_PASSWORD_CHARS, hash_password
 from desk.errors import Conflict, InvalidPayload
-from desk.models import ROLES, Consultant, Library
+from desk.models import ROLES, Consultant, Library, Reader
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -104,3 +104,41 @@ async def add_consultant(
         )
         s.add(c)
     return c
+
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+async def add_reader_account(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    library_code: str | None = None,
+) -> Reader:
+    """An alliance reader account: recognised at every member library ("reader sharing")."""
+    email = email.strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise InvalidPayload("not an email address", code="bad_email")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidPayload(
+            f"a password has at least {MIN_PASSWORD_CHARS} characters", code="weak_password"
+        )
+    async with sessions.begin() as s:
+        if await s.scalar(select(Reader.id).where(Reader.email == email)) is not None:
+            raise Conflict("that email has an account", code="email_taken")
+        lib_id = None
+        if library_code is not None:
+            lib_id = await s.scalar(select(Library.id).where(Library.code == library_code))
+            if lib_id is None:
+                raise InvalidPayload(f"no library {library_code}", code="library_not_found")
+        r = Reader(
+            kind="account",
+            email=email,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            first_library_id=lib_id,
+        )
+        s.add(r)
+    return r

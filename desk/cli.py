@@ -186,16 +186,7 @@ def consultant_add(
     from desk.admin import add_consultant
     from desk.errors import DeskError
 
-    if password_file is not None:
-        password = (
-            password_file.read_text(encoding="utf-8").splitlines()[0]
-            if password_file.stat().st_size
-            else ""
-        )
-    elif sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = _read_password(password_file)
 
     async def go(settings: Settings) -> None:
         await _with_sessions(
@@ -217,6 +208,57 @@ def consultant_add(
     except DeskError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"consultant {username} added to {library_code} as {role}")
+
+
+def _read_password(password_file: Path | None) -> str:
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\n")
+
+
+@main.group()
+def reader() -> None:
+    """Alliance reader accounts."""
+
+
+@reader.command("add")
+@click.argument("email")
+@click.option("--name", "display_name", default="")
+@click.option("--library", "library_code", default=None, help="Library where the reader joined.")
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the password from this file (first line).",
+)
+def reader_add(
+    email: str, display_name: str, library_code: str | None, password_file: Path | None
+) -> None:
+    """Add an alliance reader account, recognised at every member library."""
+    from desk.admin import add_reader_account
+    from desk.errors import DeskError
+
+    password = _read_password(password_file)
+
+    async def go(settings: Settings) -> None:
+        await _with_sessions(
+            settings,
+            lambda sessions: add_reader_account(
+                sessions,
+                email=email,
+                password=password,
+                display_name=display_name,
+                library_code=library_code,
+            ),
+        )
+
+    try:
+        _run(go)
+    except DeskError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"reader account {email.strip().lower()} added")
 
 
 @main.command()

@@ -116,3 +116,19 @@ def test_demo_is_idempotent(env: str) -> None:
     second = runner.invoke(main, ["demo"])
     assert first.exit_code == second.exit_code == 0
     assert "wang" in second.output
+
+
+def test_reader_account_from_the_command_line(env: str) -> None:
+    runner = CliRunner()
+    res = runner.invoke(
+        main,
+        ["reader", "add", "Reader@Example.org", "--name", "读者"],
+        input="long-enough-secret\n",
+    )
+    assert res.exit_code == 0, res.output
+    again = runner.invoke(
+        main, ["reader", "add", "reader@example.org"], input="long-enough-secret\n"
+    )
+    assert again.exit_code != 0 and "has an account" in again.output
+    bad = runner.invoke(main, ["reader", "add", "not-an-email"], input="long-enough-secret\n")
+    assert bad.exit_code != 0 and "email" in bad.output

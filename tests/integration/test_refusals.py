@@ -251,3 +251,41 @@ async def test_healthz(node: Node) -> None:
         body = await resp.json()
     assert resp.status == 200
     assert body["checks"] == {"database": "ok", "shared_state": "ok"}
+
+
+async def test_a_reader_account_is_recognised_at_every_library(node: Node) -> None:
+    """Reader sharing: one alliance account, the same reader at any member library."""
+    from desk.admin import add_reader_account
+
+    await add_reader_account(
+        node.desk.sessions, email="Reader@Example.org", password="a-long-password"
+    )
+    tokens = []
+    async with aiohttp.ClientSession() as http:
+        for lib in ("demo-pl", "demo-ul"):
+            async with http.post(
+                f"{node.base}/api/readers/login",
+                json={"library": lib, "email": "reader@example.org", "password": "a-long-password"},
+                headers={"Origin": EMBED_ORIGIN},
+            ) as resp:
+                body = await resp.json()
+                assert resp.status == 200, body
+                tokens.append((lib, body["token"], body["reader_id"]))
+        async with http.post(
+            f"{node.base}/api/readers/login",
+            json={
+                "library": "demo-pl",
+                "email": "reader@example.org",
+                "password": "wrong-password",
+            },
+            headers={"Origin": EMBED_ORIGIN},
+        ) as resp:
+            assert resp.status == 401
+    assert tokens[0][2] == tokens[1][2], "the same reader at both libraries"
+    opened = []
+    for lib, token, _ in tokens:
+        r = Reader(node.base, "/reader")
+        r.token, r.library = token, lib
+        await r.connect()
+        opened.append((await r.open(f"在{lib}提问"))["consultation"])
+    assert {c["library"] for c in opened} == {"demo-pl", "demo-ul"}
