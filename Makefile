@@ -27,7 +27,8 @@ web-assets:
 run: install web-assets
 	$(BIN)/desk db upgrade
 	@$(BIN)/desk demo
-	@echo "Console: http://127.0.0.1:$(DESK_PORT)/console  (log in as wang / demo-password-2026)"
+	@echo "Desk: http://127.0.0.1:$(DESK_PORT)  (health: /healthz; protocol: docs/protocol.md)"
+	@echo "Demo consultants: wang, li, zhao, chen / password demo-password-2026"
 	$(BIN)/desk serve
 
 test: install web-assets

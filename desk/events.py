@@ -36,6 +36,8 @@ class ConsultationView:
     ended_by: str | None
     offer_expires_at: datetime | None
     priority: int
+    reader_read_seq: int = 0
+    staff_read_seq: int = 0
 
     def to_client(self, *, staff: bool) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -52,6 +54,8 @@ class ConsultationView:
             "created_at": self.created_at.isoformat(),
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "ended_by": self.ended_by,
+            # Read marks, so a reconnecting client restores the other side's "read" too.
+            "read": {"reader": self.reader_read_seq, "staff": self.staff_read_seq},
         }
         if staff:
             # last_seq counts private notes too: staff only.

@@ -34,4 +34,6 @@ async def view_of(desk: Desk, c: Consultation) -> ConsultationView:
         ended_by=c.ended_by,
         offer_expires_at=c.offer_expires_at,
         priority=c.priority,
+        reader_read_seq=c.reader_read_seq,
+        staff_read_seq=c.staff_read_seq,
     )

@@ -221,3 +221,11 @@ async def test_stored_before_acknowledged(node: Node) -> None:
             .where(Message.consultation_id == cid, Message.seq == reply["message"]["seq"])
         )
     assert n == 1
+
+
+async def test_read_marks_come_back_with_the_consultation_on_resume(node: Node) -> None:
+    reader, wang, cid = await _chat(node)
+    await reader.ok("read", {"consultation_id": cid, "seq": 1})
+    await wang.reconnect()
+    resumed = await wang.ok("resume", {"consultations": [{"consultation_id": cid, "last_seq": 1}]})
+    assert resumed["consultations"][0]["consultation"]["read"] == {"reader": 1, "staff": 0}
