@@ -369,20 +369,26 @@ async def transfer_to_consultant(
         ConsultationReleased(view, by_id, "transferred"),
         ConsultationAssigned(view, to_id, "transfer", previous_consultant_id=by_id),
     )
+    await _tell_transfer(
+        desk,
+        consultation_id,
+        by_id,
+        note,
+        text_for("transferred", c.language, name=to.display_name),
+    )
+    return await get_view(desk, consultation_id)
+
+
+async def _tell_transfer(
+    desk: Desk, consultation_id: int, by_id: int, note: str, to_reader: str
+) -> None:
+    """The note travels as a private staff message; the reader is told in a system message."""
     if note:
         await post_message(
             desk,
             Draft(consultation_id, "consultant", note, author_id=by_id, visibility="staff"),
         )
-    await post_message(
-        desk,
-        Draft(
-            consultation_id,
-            "system",
-            text_for("transferred", c.language, name=to.display_name),
-        ),
-    )
-    return await get_view(desk, consultation_id)
+    await post_message(desk, Draft(consultation_id, "system", to_reader))
 
 
 async def transfer_to_library(
@@ -415,18 +421,12 @@ async def transfer_to_library(
     await desk.bus.publish(
         ConsultationReleased(view, by_id, "transferred"), ConsultationQueued(view, "transferred")
     )
-    if note:
-        await post_message(
-            desk,
-            Draft(consultation_id, "consultant", note, author_id=by_id, visibility="staff"),
-        )
-    await post_message(
+    await _tell_transfer(
         desk,
-        Draft(
-            consultation_id,
-            "system",
-            text_for("transferred_library", c.language, library=lib.name),
-        ),
+        consultation_id,
+        by_id,
+        note,
+        text_for("transferred_library", c.language, library=lib.name),
     )
     desk.request_routing()
     return await get_view(desk, consultation_id)
