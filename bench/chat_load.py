@@ -391,8 +391,12 @@ def scan_log(path: Path) -> dict[str, Any]:
                 warnings += 1
             else:
                 errors += 1
-            if len(samples) < 3 and level != "warning":
-                samples.append(line[:2000])
+            if len(samples) < 5 and level != "warning":
+                exc = str(rec.get("exception", "")).strip().splitlines()
+                samples.append(
+                    f"{rec.get('timestamp', '?')} {rec.get('event', '?')}"
+                    + (f" -> {exc[-1][:300]}" if exc else "")
+                )
         else:
             lowered = line.lower()
             if line.startswith(("desk serving on", "INFO")) or "database at" in lowered:
@@ -659,7 +663,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
                 "login_concurrency": 2,
                 "connect_concurrency": conc,
                 "open_concurrency": max(1, math.ceil(args.open_concurrency / len(plans))),
-                "assign_wait": 60 + 0.05 * p.chats,
+                "assign_wait": 120 + 0.15 * p.chats,
             }
             for p in plans
         ]
@@ -693,7 +697,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
         rss1 = rss_bytes([s.ps for s in servers])
 
         # 3. open chats (the desk routes each to a consultant)
-        replies = ask(workers, {"cmd": "open"}, timeout=180 + 0.1 * args.chats)
+        replies = ask(workers, {"cmd": "open"}, timeout=240 + 0.2 * args.chats)
         assigned = sum(r["assigned"] for r in replies)
         assigned_per_worker = [r["assigned"] for r in replies]
         span = max(r["end"] for r in replies) - min(r["start"] for r in replies)
@@ -737,6 +741,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
             profile=target.kind == "desk" and args.profile == "throughput",
         )
         result["throughput"] = {**summarise_phase(replies, args.duration), **cpu}
+        result["throughput"]["chats"] = sum(r["chats"] for r in replies)
         time.sleep(1.0)
 
         # 5. latency at a fixed total rate, spread over the chats (so over the workers)
@@ -766,6 +771,9 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
         phase["scheduled"] = sum(r["scheduled"] for r in replies)
         phase["lost"] = phase["sent_in_window"] - phase["timed"]
         result["rate"] = {"target_msgs_per_s": args.rate, **phase, **cpu}
+        result["dropped"] = merge_counts(replies, "dropped")
+        result["drop_reasons"] = merge_counts(replies, "drop_reasons")
+        result["live_chats_at_rate"] = sum(r["chats"] for r in replies)
         result["server_rss_end_mib"] = rss_bytes([s.ps for s in servers]) / 2**20
         if args.profile and target.kind == "desk":
             time.sleep(1.0)
@@ -787,7 +795,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
                 "warnings": sum(x["warnings"] for x in logs),
                 "errors": sum(x["errors"] for x in logs),
                 "top": [t for x in logs for t in x["top"]][:10],
-                "error_samples": [t for x in logs for t in x.get("error_samples", [])][:3],
+                "error_samples": [t for x in logs for t in x.get("error_samples", [])][:5],
                 "files": [str(s.log_path) for s in servers],
             }
         if pg_name is not None:
@@ -880,12 +888,21 @@ def print_target(r: dict[str, Any]) -> None:
                 f"{p['lost']} not received){bad}"
             )
         print(f"  {'':10}  {cpu}")
+    if r.get("dropped"):
+        per = ", ".join(f"{k} {v:,}" for k, v in r["dropped"].items())
+        print(
+            f"  DROPPED:    sockets closed while in use, by phase: {per} "
+            f"(reasons {r.get('drop_reasons')}); chats with both sides left: "
+            f"{r.get('live_chats_at_rate', 0):,}"
+        )
     lg = r.get("server_log")
     if lg:
         line = f"  server log: {lg['errors']} errors, {lg['warnings']} warnings"
         print(line)
         for t in lg["top"][:5]:
             print(f"    {t[:200]}")
+        for t in lg.get("error_samples", []):
+            print(f"    e.g. {t[:300]}")
     for path in r.get("profiles", []):
         print_profile(path)
     print(f"  ({r.get('wall_seconds', 0):.0f} s)", flush=True)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import gc
 import itertools
+import logging
 import resource
 import signal
 import time
@@ -109,6 +110,10 @@ class Worker:
         self.all_assigned = asyncio.Event()
         self.last_assigned_at = 0.0
         self.queue_changed = 0
+        #: Sockets that closed while we still used them, by phase, and why.
+        self.phase = "setup"
+        self.dropped: Counter[str] = Counter()
+        self.drop_reasons: Counter[str] = Counter()
         self.msg_counter = itertools.count()
         self.reader_http: aiohttp.ClientSession | None = None
         self._reset_counters()
@@ -163,10 +168,19 @@ class Worker:
                 self.assigned[cid] = side
                 side.chats.append(cid)
                 self.last_assigned_at = time.time()
-                if self.want_assigned and self.want_assigned <= self.assigned.keys():
+                if cid in self.want_assigned and self.want_assigned <= self.assigned.keys():
                     self.all_assigned.set()
 
         return on_assigned
+
+    def _disconnect_handler(self, side: Side) -> Callable[..., None]:
+        def on_disconnect(reason: Any = None) -> None:
+            if side.connected:
+                side.connected = False
+                self.dropped[self.phase] += 1
+                self.drop_reasons[str(reason)] += 1
+
+        return on_disconnect
 
     def _count_queue_changed(self, _data: Any = None) -> None:
         self.queue_changed += 1
@@ -187,6 +201,9 @@ class Worker:
             return await fut
 
     async def send_message(self, side: Side, chat: int) -> bool:
+        if not side.connected:
+            self.errors["socket_dropped"] += 1
+            return False
         n = next(self.msg_counter)
         sent = time.monotonic()
         payload = {
@@ -294,6 +311,7 @@ class Worker:
                     http_session=self.reader_http if side.kind == "reader" else None,
                 )
                 sio.on("message", self._message_handler(side), namespace=side.ns)
+                sio.on("disconnect", self._disconnect_handler(side), namespace=side.ns)
                 if side.kind == "consultant" and self.kind == "desk":
                     sio.on("chat.assigned", self._assigned_handler(side), namespace=CONSOLE_NS)
                     sio.on("queue.changed", self._count_queue_changed, namespace=CONSOLE_NS)
@@ -345,6 +363,7 @@ class Worker:
             "connected": sum(1 for s in everyone if s.connected),
             "failed": sum(1 for s in everyone if not s.connected),
             "errors": dict(errors),
+            "dropped": dict(self.dropped),
         }
 
     async def cmd_open(self) -> dict[str, Any]:
@@ -366,46 +385,72 @@ class Worker:
                 "assigned": len(self.pairs),
                 "errors": {},
             }
-        sem = asyncio.Semaphore(self.spec["open_concurrency"])
 
         async def open_one(r: Side) -> None:
-            async with sem:
-                payload = {"language": "zh-CN", "question": QUESTION, "client_msg_id": uuid4().hex}
-                try:
-                    ack = await self.call(r, "consultation.open", payload, ack_wait=60)
-                except TimeoutError:
-                    errors["open_ack_timeout"] += 1
-                    return
-                except Exception as exc:
-                    errors[f"open_{type(exc).__name__}"] += 1
-                    return
-                if isinstance(ack, dict) and ack.get("ok") is True:
-                    r.chats = [int(ack["consultation"]["id"])]
-                else:
-                    errors[f"open_refused_{_error_code(ack)}"] += 1
+            payload = {"language": "zh-CN", "question": QUESTION, "client_msg_id": uuid4().hex}
+            try:
+                ack = await self.call(r, "consultation.open", payload, ack_wait=60)
+            except TimeoutError:
+                errors["open_ack_timeout"] += 1
+                return
+            except Exception as exc:
+                errors[f"open_{type(exc).__name__}"] += 1
+                return
+            if isinstance(ack, dict) and ack.get("ok") is True:
+                r.chats = [int(ack["consultation"]["id"])]
+            else:
+                errors[f"open_refused_{_error_code(ack)}"] += 1
 
-        await asyncio.gather(*(open_one(r) for r in self.readers if r.connected))
-        opened_at = time.time()
+        # In waves, each waited for (assigned, and this loop's backlog of console broadcasts
+        # drained) before the next: unbounded backlogs delay pongs until the server drops us.
+        deadline = time.monotonic() + float(self.spec["assign_wait"])
+        ready = [r for r in self.readers if r.connected]
+        wave = max(1, int(self.spec["open_concurrency"]))
+        opened = 0
+        for k in range(0, len(ready), wave):
+            chunk = ready[k : k + wave]
+            await asyncio.gather(*(open_one(r) for r in chunk))
+            ids = {r.chats[0] for r in chunk if r.chats}
+            opened += len(ids)
+            await self._wait_assigned(ids, min(deadline, time.monotonic() + 60))
+            await self._drain_backlog(deadline)
+            if time.monotonic() >= deadline:
+                errors["open_phase_deadline"] += 1
+                break
         want = {r.chats[0] for r in self.readers if r.chats}
-        self.want_assigned = want
-        if want <= self.assigned.keys():
-            self.all_assigned.set()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(float(self.spec["assign_wait"])):
-                await self.all_assigned.wait()
+        await self._wait_assigned(want, deadline)
         for r in self.readers:
             if r.chats and r.chats[0] in self.assigned:
                 self.pairs.append((r, self.assigned[r.chats[0]], r.chats[0]))
         self._freeze_heap()
         return {
             "start": t0,
-            "opened_at": opened_at,
-            "end": max(self.last_assigned_at, opened_at),
-            "opened": len(want),
+            "end": max(self.last_assigned_at, t0),
+            "opened": opened,
             "assigned": len(self.pairs),
             "queue_changed": self.queue_changed,
             "errors": dict(errors),
+            "dropped": dict(self.dropped),
         }
+
+    async def _wait_assigned(self, ids: set[int], deadline: float) -> None:
+        self.want_assigned = ids
+        self.all_assigned.clear()
+        if ids <= self.assigned.keys():
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                await self.all_assigned.wait()
+
+    @staticmethod
+    async def _drain_backlog(deadline: float, lag_ok: float = 0.005) -> None:
+        """Wait until one pass over the loop's ready callbacks takes under ``lag_ok``."""
+        while time.monotonic() < deadline:
+            t = time.monotonic()
+            await asyncio.sleep(0)
+            if time.monotonic() - t < lag_ok:
+                return
+            await asyncio.sleep(0.05)
 
     @staticmethod
     def _freeze_heap() -> None:
@@ -430,7 +475,13 @@ class Worker:
             "latencies": self.latencies,
             "refused": dict(self.refused),
             "errors": dict(self.errors),
+            "chats": len(self._live_pairs()),
+            "dropped": dict(self.dropped),
+            "drop_reasons": dict(self.drop_reasons),
         }
+
+    def _live_pairs(self) -> list[tuple[Side, Side, int]]:
+        return [(r, c, chat) for r, c, chat in self.pairs if r.connected and c.connected]
 
     async def cmd_throughput(
         self, start_at: float, duration: float, warmup: float, inflight: int
@@ -449,7 +500,7 @@ class Worker:
 
         tasks = [
             asyncio.create_task(pump(side, chat))
-            for r, c, chat in self.pairs
+            for r, c, chat in self._live_pairs()
             for side in (r, c)
             for _ in range(inflight)
         ]
@@ -469,9 +520,10 @@ class Worker:
         t0, t1 = self._window(start_at, duration)
         self.win = (t0, t1)
         plan: list[tuple[Side, int]] = []
-        for k, (r, c, chat) in enumerate(self.pairs):
+        live = self._live_pairs()
+        for k, (r, c, chat) in enumerate(live):
             plan.append((r, chat) if k % 2 == 0 else (c, chat))
-        for k, (r, c, chat) in enumerate(self.pairs):
+        for k, (r, c, chat) in enumerate(live):
             plan.append((c, chat) if k % 2 == 0 else (r, chat))
         sent = 0
         if plan and rate > 0:
@@ -528,6 +580,7 @@ async def _serve(wid: int, conn: Any, spec: dict[str, Any]) -> None:
     while True:
         msg = await loop.run_in_executor(None, conn.recv)
         cmd = msg.pop("cmd")
+        worker.phase = cmd
         try:
             if cmd == "setup":
                 reply = await worker.cmd_setup()
@@ -553,6 +606,9 @@ async def _serve(wid: int, conn: Any, spec: dict[str, Any]) -> None:
 def worker_main(wid: int, conn: Any, spec: dict[str, Any]) -> None:
     """Entry point of a worker process (spawned; the parent owns Ctrl-C)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Dropped connections are counted per phase and reported; don't print each one.
+    for name in ("engineio.client", "socketio.client"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     raise_nofile_limit()
     try:
         asyncio.run(_serve(wid, conn, spec))
