@@ -10,13 +10,13 @@ from aiohttp import web
 from desk.bus import EventBus
 from desk.clock import Clock
 from desk.context import Desk
-from desk.db import make_engine, make_sessionmaker
+from desk.db import make_engine, make_sessionmaker, reader_engine
 from desk.directory import Directory
 from desk.fanout import Fanout
 from desk.http import DESK_KEY, add_routes
 from desk.protocol import CONSOLE_NAMESPACE, READER_NAMESPACE
 from desk.routing.router import Router
-from desk.scheduler import build_scheduler
+from desk.scheduler import DeskScheduler
 from desk.settings import Settings
 from desk.shared.base import SharedState
 from desk.shared.memory import MemoryState
@@ -58,18 +58,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         sessions = make_sessionmaker(engine)
+        reads = make_sessionmaker(reader_engine(engine))
         state = await make_state(settings)
-        store = MessageStore(engine)
+        store = MessageStore(engine, reader_engine(engine))
         await store.start()
         desk = Desk(
             settings=settings,
             engine=engine,
             sessions=sessions,
+            reads=reads,
             state=state,
             bus=EventBus(),
             store=store,
             clock=clock or Clock(),
-            directory=Directory(sessions),
+            directory=Directory(reads),
         )
         Fanout(sio, desk).attach(desk.bus)
         namespaces = [
@@ -92,7 +94,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         desk.request_routing = router.request
         app[DESK_KEY] = desk
         app[ROUTER_KEY] = router
-        scheduler = build_scheduler(desk, router.route) if settings.scheduler else None
+        scheduler = DeskScheduler(desk, router.request) if settings.scheduler else None
         if scheduler is not None:
             scheduler.start()
         log.info(
@@ -103,7 +105,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                await scheduler.stop()
             await store.stop()
             await state.close()
             manager = sio.manager

@@ -20,7 +20,10 @@ from transcripts.store import MessageStore
 class Desk:
     settings: Settings
     engine: AsyncEngine
+    #: Writes: ``async with desk.sessions.begin()``.
     sessions: async_sessionmaker[AsyncSession]
+    #: Reads: ``async with desk.reads()``; never write through these.
+    reads: async_sessionmaker[AsyncSession]
     state: SharedState
     bus: EventBus
     store: MessageStore

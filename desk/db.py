@@ -25,6 +25,10 @@ NAMING = {
 }
 
 
+#: Execution option marking read-only work (see reader_engine).
+READ_ONLY = "desk_read_only"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -77,10 +81,20 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        # Take the write lock at BEGIN: a transaction that reads and then writes can otherwise
-        # fail at once with "database is locked" when another one committed in between.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            # Reads take no lock: in WAL mode they see a snapshot while the writer goes on.
+            conn.exec_driver_sql("BEGIN")
+        else:
+            # Take the write lock at BEGIN: a transaction that reads and then writes can
+            # otherwise fail at once with "database is locked" when another one committed
+            # in between.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def reader_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine for read-only work: on SQLite its transactions take no write lock."""
+    return engine.execution_options(**{READ_ONLY: True})

@@ -128,6 +128,8 @@ class ConsultationEnded(Event):
 @dataclass(frozen=True, slots=True)
 class MessagePosted(Event):
     message: StoredMessage
+    #: The socket that sent it, if any: it has the message in its acknowledgement already.
+    sender_sid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ misses nothing between connecting and joining.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import socketio
@@ -30,11 +32,18 @@ from desk.protocol import READER_NAMESPACE as READER
 from desk.sockets.console import STAFF_ROOM, staff_room
 from desk.sockets.reader import reader_room
 
+log = logging.getLogger(__name__)
+
+#: Queue notices to consoles are coalesced over this long.
+QUEUE_NOTICE_SECONDS = 0.5
+
 
 class Fanout:
     def __init__(self, sio: socketio.AsyncServer, desk: Desk) -> None:
         self.sio = sio
         self.desk = desk
+        self._queue_moved: set[int] = set()
+        self._queue_flush: asyncio.Task[None] | None = None
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(MessagePosted, self.message_posted)
@@ -57,23 +66,47 @@ class Fanout:
     async def message_posted(self, e: MessagePosted) -> None:
         m = e.message
         data = m.to_client()
+        # The sending socket has the message in its acknowledgement; the sender's other
+        # sockets (another tab, another device) get it like everyone else.
+        skip = e.sender_sid
         # The one rule that keeps private notes private.
         if m.visibility == "all":
-            await self._reader(m.reader_id, "message", data)
+            await self.sio.emit(
+                "message",
+                data,
+                room=reader_room(m.reader_id),
+                namespace=READER,
+                skip_sid=skip if m.author_kind == "reader" else None,
+            )
         if m.assignee_id is not None:
-            await self._staff(m.assignee_id, "message", data)
+            await self.sio.emit(
+                "message",
+                data,
+                room=staff_room(m.assignee_id),
+                namespace=CONSOLE,
+                skip_sid=skip if m.author_kind == "consultant" else None,
+            )
 
     async def queue_changed(self, e: ConsultationQueued) -> None:
-        await self._queue_notice(e.consultation.id, e.reason)
+        self._queue_notice(e.consultation.id)
 
-    async def _queue_notice(self, consultation_id: int, reason: str) -> None:
-        """Tell every console the queue moved; consoles fetch it with ``queue.list``."""
-        await self.sio.emit(
-            "queue.changed",
-            {"consultation_id": consultation_id, "reason": reason},
-            room=STAFF_ROOM,
-            namespace=CONSOLE,
-        )
+    def _queue_notice(self, consultation_id: int) -> None:
+        """Tell every console the queue moved, coalesced: at most one notice per node every
+        QUEUE_NOTICE_SECONDS, naming the chats that moved. (One notice per change to every
+        console would be chats x consoles packets at a busy hour.)"""
+        self._queue_moved.add(consultation_id)
+        if self._queue_flush is None or self._queue_flush.done():
+            self._queue_flush = asyncio.get_running_loop().create_task(self._flush_queue())
+
+    async def _flush_queue(self) -> None:
+        await asyncio.sleep(QUEUE_NOTICE_SECONDS)
+        moved, self._queue_moved = sorted(self._queue_moved), set()
+        try:
+            await self.sio.emit(
+                "queue.changed", {"consultation_ids": moved}, room=STAFF_ROOM, namespace=CONSOLE
+            )
+        except Exception:
+            log.exception("queue notice failed")
 
     async def offered(self, e: ConsultationOffered) -> None:
         c = e.consultation
@@ -85,7 +118,7 @@ class Fanout:
                 "expires_at": c.offer_expires_at.isoformat() if c.offer_expires_at else None,
             },
         )
-        await self._queue_notice(c.id, "offered")
+        self._queue_notice(c.id)
 
     async def offer_withdrawn(self, e: OfferWithdrawn) -> None:
         await self._staff(
@@ -108,7 +141,7 @@ class Fanout:
         )
         await self._reader(c.reader_id, "consultation", c.to_client(staff=False))
         if e.how == "direct":
-            await self._queue_notice(c.id, "assigned")
+            self._queue_notice(c.id)
 
     async def released(self, e: ConsultationReleased) -> None:
         await self._staff(
@@ -125,7 +158,7 @@ class Fanout:
         await self._reader(c.reader_id, "consultation", c.to_client(staff=False))
         if e.previous_assignee_id is not None:
             await self._staff(e.previous_assignee_id, "consultation", c.to_client(staff=True))
-        await self._queue_notice(c.id, "ended")
+        self._queue_notice(c.id)
 
     async def typing(self, e: TypingChanged) -> None:
         data = {

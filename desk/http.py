@@ -83,8 +83,8 @@ async def healthz(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
     checks: dict[str, str] = {}
     try:
-        async with desk.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with desk.reads() as s:
+            await s.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception:
         checks["database"] = "failing"

@@ -3,6 +3,7 @@ named after their tick, so each tick runs once however many nodes are up."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -26,42 +27,68 @@ async def once_per_tick(
     tick = math.floor(desk.clock.now() / interval)
     if not await desk.state.run_once(f"job:{name}:{tick}", ttl=interval * 2):
         return False
-    try:
-        await job()
-    except Exception:
-        log.exception("scheduled job failed", extra={"job": name})
+    await job()
     return True
 
 
-def build_scheduler(desk: Desk, route: Callable[[], Awaitable[Any]]) -> AsyncIOScheduler:
-    s = AsyncIOScheduler(
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 5}
-    )
-    tick = desk.settings.tick_seconds
+#: Longest wait at shutdown for running jobs to finish before they are cancelled.
+STOP_WAIT_SECONDS = 5.0
 
-    async def local_beat() -> None:
-        try:
+
+class DeskScheduler:
+    """APScheduler with a clean stop: no new runs, the running ones finish, then shutdown (so
+    no job is cancelled half-way and logged as failed)."""
+
+    def __init__(self, desk: Desk, request_routing: Callable[[], None]) -> None:
+        self._s = AsyncIOScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 5}
+        )
+        self._running: set[asyncio.Task[Any]] = set()
+        tick = desk.settings.tick_seconds
+
+        def job(fn: Callable[[], Awaitable[Any]], name: str) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                task = asyncio.current_task()
+                if task is not None:
+                    self._running.add(task)
+                try:
+                    await fn()
+                except Exception:
+                    log.exception("scheduled job failed", extra={"job": name})
+                finally:
+                    if task is not None:
+                        self._running.discard(task)
+
+            return run
+
+        def cluster(name: str, interval: float, fn: Callable[[Desk], Awaitable[Any]]) -> None:
+            async def once() -> None:
+                await once_per_tick(desk, name, interval, lambda: fn(desk))
+
+            self._s.add_job(job(once, name), "interval", seconds=interval, id=name)
+
+        async def beat() -> None:
             await sweeps.beat(desk)
-        except Exception:
-            log.exception("heartbeat failed")
 
-    async def routing_tick() -> None:
-        # Every node routes (claims keep it safe); this catches overflow delays coming due.
-        try:
-            await route()
-        except Exception:
-            log.exception("routing tick failed")
+        async def route() -> None:
+            # Every node routes (claims keep it safe); the tick catches overflow delays coming
+            # due. It only asks: a pass already running absorbs the request.
+            request_routing()
 
-    def cluster(name: str, interval: float, fn: Callable[[Desk], Awaitable[Any]]) -> None:
-        async def run() -> None:
-            await once_per_tick(desk, name, interval, lambda: fn(desk))
+        self._s.add_job(
+            job(beat, "beat"), "interval", seconds=desk.settings.heartbeat_seconds, id="beat"
+        )
+        self._s.add_job(job(route, "route"), "interval", seconds=tick, id="route")
+        cluster("expire-offers", tick, sweeps.expire)
+        cluster("sweep-consultants", SWEEP_SECONDS, sweeps.sweep_consultants)
+        cluster("sweep-readers", SWEEP_SECONDS, sweeps.sweep_readers)
+        cluster("reconcile", RECONCILE_SECONDS, sweeps.reconcile)
 
-        s.add_job(run, "interval", seconds=interval, id=name)
+    def start(self) -> None:
+        self._s.start()
 
-    s.add_job(local_beat, "interval", seconds=desk.settings.heartbeat_seconds, id="beat")
-    s.add_job(routing_tick, "interval", seconds=tick, id="route")
-    cluster("expire-offers", tick, sweeps.expire)
-    cluster("sweep-consultants", SWEEP_SECONDS, sweeps.sweep_consultants)
-    cluster("sweep-readers", SWEEP_SECONDS, sweeps.sweep_readers)
-    cluster("reconcile", RECONCILE_SECONDS, sweeps.reconcile)
-    return s
+    async def stop(self) -> None:
+        self._s.pause()
+        if self._running:
+            await asyncio.wait(list(self._running), timeout=STOP_WAIT_SECONDS)
+        self._s.shutdown(wait=False)

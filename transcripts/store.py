@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from desk.db import utcnow
 from desk.errors import Conflict, DeskError, Forbidden, NotFound
@@ -103,8 +103,9 @@ def _row_to_stored(
 
 
 class MessageStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
         self._engine = engine
+        self._read_engine = read_engine or engine
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -209,43 +210,49 @@ class MessageStore:
 
             now = utcnow()
             rows_to_insert: list[dict[str, Any]] = []
+            # One read of every consultation in the batch (locked, in id order, on PostgreSQL;
+            # SQLite's writer lock is already held), guards checked here, then one batched
+            # UPDATE and one batched INSERT: a batch costs the same few round trips whatever
+            # its size.
+            ids = sorted({cid for cid, _, _ in groups})
+            q = (
+                select(
+                    Consultation.id,
+                    Consultation.state,
+                    Consultation.reader_id,
+                    Consultation.assignee_id,
+                    Consultation.last_seq,
+                )
+                .where(Consultation.id.in_(ids))
+                .order_by(Consultation.id)
+            )
+            if conn.dialect.name != "sqlite":
+                q = q.with_for_update()
+            current = {r.id: r for r in await conn.execute(q)}
+            next_seq = {cid: r.last_seq for cid, r in current.items()}
             for (cid, as_reader, as_assignee), idxs in groups.items():
-                cond = [Consultation.id == cid, Consultation.state.in_(_ACTIVE_STATES)]
-                if as_reader is not None:
-                    cond.append(Consultation.reader_id == as_reader)
-                if as_assignee is not None:
-                    # Only once accepted: an offer is not yet the consultant's chat.
-                    cond.append(Consultation.assignee_id == as_assignee)
-                    cond.append(Consultation.state == "assigned")
-                got = (
-                    await conn.execute(
-                        update(Consultation)
-                        .where(and_(*cond))
-                        .values(last_seq=Consultation.last_seq + len(idxs))
-                        .returning(
-                            Consultation.last_seq, Consultation.reader_id, Consultation.assignee_id
-                        )
-                    )
-                ).first()
-                if got is None:
-                    err = await _why_refused(conn, cid, as_reader, as_assignee)
+                holder = current.get(cid)
+                err = _refusal(holder, as_reader, as_assignee)
+                if err is not None or holder is None:
                     for i in idxs:
                         results[i] = err
                     continue
-                first = got.last_seq - len(idxs) + 1
+                first = next_seq[cid] + 1
+                next_seq[cid] += len(idxs)
                 for n, i in enumerate(idxs):
                     d = batch[i].draft
-                    values = {
-                        "consultation_id": cid,
-                        "seq": first + n,
-                        "client_msg_id": d.client_msg_id,
-                        "author_kind": d.author_kind,
-                        "author_id": d.author_id,
-                        "visibility": d.visibility,
-                        "body": d.body,
-                        "created_at": now,
-                    }
-                    rows_to_insert.append(values)
+                    rows_to_insert.append(
+                        {
+                            "consultation_id": cid,
+                            "seq": first + n,
+                            "client_msg_id": d.client_msg_id,
+                            "author_kind": d.author_kind,
+                            "author_id": d.author_id,
+                            "visibility": d.visibility,
+                            "body": d.body,
+                            "created_at": now,
+                        }
+                    )
                     results[i] = StoredMessage(
                         consultation_id=cid,
                         seq=first + n,
@@ -255,9 +262,21 @@ class MessageStore:
                         visibility=d.visibility,
                         body=d.body,
                         created_at=now,
-                        reader_id=got.reader_id,
-                        assignee_id=got.assignee_id,
+                        reader_id=holder.reader_id,
+                        assignee_id=holder.assignee_id,
                     )
+            moved = [
+                {"b_id": cid, "b_seq": seq}
+                for cid, seq in next_seq.items()
+                if seq != current[cid].last_seq
+            ]
+            if moved:
+                await conn.execute(
+                    update(Consultation)
+                    .where(Consultation.id == bindparam("b_id"))
+                    .values(last_seq=bindparam("b_seq")),
+                    moved,
+                )
             if rows_to_insert:
                 # An IntegrityError here means a retry of the same client id raced in through
                 # another node: the caller redoes the batch one by one, and the retry then finds
@@ -284,7 +303,7 @@ class MessageStore:
         )
         if not staff:
             q = q.where(Message.visibility == "all")
-        async with self._engine.connect() as conn:
+        async with self._read_engine.connect() as conn:
             rows = (await conn.execute(q)).all()
         return [_row_to_stored(r, reader_id=0, assignee_id=None, dup=False) for r in rows]
 
@@ -297,21 +316,18 @@ def _may_see_retry(d: Draft, row: Any) -> bool:
     return bool(row.author_kind == d.author_kind and row.author_id == d.author_id)
 
 
-async def _why_refused(
-    conn: AsyncConnection, cid: int, as_reader: int | None, as_assignee: int | None
-) -> DeskError:
-    row = (
-        await conn.execute(
-            select(Consultation.state, Consultation.reader_id, Consultation.assignee_id).where(
-                Consultation.id == cid
-            )
-        )
-    ).first()
-    if row is None:
+def _refusal(row: Any, as_reader: int | None, as_assignee: int | None) -> DeskError | None:
+    """Why this author may not post here, or None. A reader asking about someone else's
+    consultation is told it does not exist: they learn nothing about others."""
+    if row is None or (as_reader is not None and row.reader_id != as_reader):
         return NotFound("no such consultation", code="consultation_not_found")
-    if as_reader is not None and row.reader_id != as_reader:
-        # Same answer as a missing one: a reader learns nothing about others' consultations.
-        return NotFound("no such consultation", code="consultation_not_found")
-    if as_assignee is not None and (row.assignee_id != as_assignee or row.state == "offered"):
+    if as_assignee is not None and row.assignee_id != as_assignee:
         return Forbidden("this chat is not assigned to you", code="not_assigned")
-    return Conflict(f"the consultation is {row.state}", code="consultation_ended", state=row.state)
+    if row.state not in _ACTIVE_STATES:
+        return Conflict(
+            f"the consultation is {row.state}", code="consultation_ended", state=row.state
+        )
+    if as_assignee is not None and row.state != "assigned":
+        # Only once accepted: an offer is not yet the consultant's chat.
+        return Forbidden("this chat is not assigned to you", code="not_assigned")
+    return None

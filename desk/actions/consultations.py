@@ -176,7 +176,7 @@ async def open_consultation(
 
 
 async def _active_of(desk: Desk, reader_id: int, library_id: int) -> Consultation | None:
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         return await s.scalar(
             select(Consultation)
             .where(
@@ -189,19 +189,19 @@ async def _active_of(desk: Desk, reader_id: int, library_id: int) -> Consultatio
 
 
 async def get_view(desk: Desk, consultation_id: int) -> ConsultationView:
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         c = await s.get(Consultation, consultation_id)
     if c is None:
         raise NotFound("no such consultation", code="consultation_not_found")
     return await view_of(desk, c)
 
 
-async def post_message(desk: Desk, draft: Draft) -> StoredMessage:
+async def post_message(desk: Desk, draft: Draft, *, sender_sid: str | None = None) -> StoredMessage:
     """Store (with its seq) first; only then is anybody told."""
     msg = await desk.store.post(draft)
     # A retry is announced again: if the first relay was lost with a crashed node, the
     # receiver gets it now; receivers de-duplicate on seq.
-    await desk.bus.publish(MessagePosted(msg))
+    await desk.bus.publish(MessagePosted(msg, sender_sid))
     return msg
 
 
@@ -298,7 +298,7 @@ async def withdraw_offer(
 
 async def declined_by(desk: Desk, consultation_id: int) -> set[int]:
     """Everyone who declined the chat or let its offer lapse: they are not offered it again."""
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         rows = await s.scalars(
             select(AssignmentRecord.consultant_id).where(
                 AssignmentRecord.consultation_id == consultation_id,
@@ -310,7 +310,7 @@ async def declined_by(desk: Desk, consultation_id: int) -> set[int]:
 
 async def expire_offers(desk: Desk) -> int:
     now = _ts(desk.clock.now())
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         rows = (
             await s.execute(
                 select(Consultation.id, Consultation.assignee_id).where(

@@ -11,7 +11,7 @@ from desk.models import Consultation
 
 
 async def _holders(desk: Desk, consultation_id: int) -> tuple[int, int | None, str]:
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         row = (
             await s.execute(
                 select(Consultation.reader_id, Consultation.assignee_id, Consultation.state).where(

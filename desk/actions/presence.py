@@ -14,7 +14,7 @@ from desk.states import HOLDING
 
 
 async def held_in_db(desk: Desk, consultant_id: int) -> list[int]:
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         return list(
             (
                 await s.scalars(

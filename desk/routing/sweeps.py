@@ -41,7 +41,7 @@ async def sweep_readers(desk: Desk) -> int:
     """End as abandoned the chats whose reader has been gone longer than the grace period."""
     now = desk.clock.now()
     grace = desk.settings.reader_grace_seconds
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         ids = list(
             (
                 await s.scalars(
@@ -73,7 +73,7 @@ async def sweep_readers(desk: Desk) -> int:
 async def reconcile(desk: Desk) -> None:
     """Make the queue and the consultants' loads agree with the database."""
     now = desk.clock.now()
-    async with desk.sessions() as s:
+    async with desk.reads() as s:
         waiting = {
             c.id: c
             for c in (

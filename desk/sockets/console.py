@@ -118,7 +118,7 @@ class ConsoleNamespace(DeskNamespace):
         ids = [e.consultation_id for e in queue]
         subjects: dict[int, str] = {}
         if ids:
-            async with self.desk.sessions() as s:
+            async with self.desk.reads() as s:
                 subjects = {
                     cid: subj
                     for cid, subj in (
@@ -150,7 +150,7 @@ class ConsoleNamespace(DeskNamespace):
 
     async def on_chats_list(self, sid: str, p: Empty) -> dict[str, Any]:
         who = self._who(sid)
-        async with self.desk.sessions() as s:
+        async with self.desk.reads() as s:
             rows = (
                 await s.scalars(
                     select(Consultation).where(
@@ -190,13 +190,14 @@ class ConsoleNamespace(DeskNamespace):
                 visibility="staff" if p.private else "all",
                 as_assignee=who.id,
             ),
+            sender_sid=sid,
         )
         return {"message": msg.to_client(), "duplicate": msg.duplicate}
 
     async def on_resume(self, sid: str, p: Resume) -> dict[str, Any]:
         who = self._who(sid)
         items = {i.consultation_id: i for i in p.consultations}
-        async with self.desk.sessions() as s:
+        async with self.desk.reads() as s:
             held = (
                 await s.scalars(
                     select(Consultation.id).where(

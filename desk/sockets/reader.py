@@ -76,7 +76,7 @@ class ReaderNamespace(DeskNamespace):
             raise ConnectionRefusedError("unknown reader token", {"code": "auth_invalid"})
         self.sessions[sid] = ReaderSession(reader_id, library)
         await self.enter_room(sid, reader_room(reader_id))
-        async with self.desk.sessions() as s:
+        async with self.desk.reads() as s:
             active = set(
                 (
                     await s.scalars(
@@ -146,13 +146,14 @@ class ReaderNamespace(DeskNamespace):
                 client_msg_id=p.client_msg_id,
                 as_reader=s.reader_id,
             ),
+            sender_sid=sid,
         )
         return {"message": msg.to_client(), "duplicate": msg.duplicate}
 
     async def on_resume(self, sid: str, p: Resume) -> dict[str, Any]:
         s = self._session(sid)
         items = {i.consultation_id: i for i in p.consultations}
-        async with self.desk.sessions() as db:
+        async with self.desk.reads() as db:
             # Also the reader's active chat here that the client forgot (cleared storage).
             active = (
                 await db.scalars(
