@@ -1,0 +1,335 @@
+"""One group commit of messages: the plan (pure) and the two ways to run it.
+
+The plan decides everything from plain rows: which drafts are retries of stored messages
+(same consultation and client id), who may post where, and which ``seq`` each new message
+gets. A writer only runs three queries and one commit around it:
+
+1. the stored messages matching the batch's client ids;
+2. the batch's consultations (locked, in id order, on PostgreSQL; SQLite's writer lock is
+   taken by ``BEGIN IMMEDIATE``);
+3. one batched UPDATE of ``last_seq`` and one batched INSERT of the messages.
+
+Writers go to the driver directly (sqlite3 in one worker thread, asyncpg), because at one
+message per commit the ORM's per-statement overhead, not the database, was the cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, Protocol
+
+from desk.errors import Conflict, DeskError, Forbidden, NotFound
+from desk.states import ACTIVE
+from transcripts.records import Draft, StoredMessage
+
+_ACTIVE_STATES = frozenset(s.value for s in ACTIVE)
+
+
+class Holder(NamedTuple):
+    id: int
+    state: str
+    reader_id: int
+    assignee_id: int | None
+    last_seq: int
+
+
+class Stored(NamedTuple):
+    consultation_id: int
+    seq: int
+    client_msg_id: str | None
+    author_kind: str
+    author_id: int | None
+    visibility: str
+    body: str
+    created_at: datetime
+    reader_id: int
+    assignee_id: int | None
+
+
+Result = StoredMessage | DeskError
+
+
+def refusal(row: Holder | None, as_reader: int | None, as_assignee: int | None) -> DeskError | None:
+    """Why this author may not post here, or None. A reader asking about someone else's
+    consultation is told it does not exist: they learn nothing about others."""
+    if row is None or (as_reader is not None and row.reader_id != as_reader):
+        return NotFound("no such consultation", code="consultation_not_found")
+    if as_assignee is not None and row.assignee_id != as_assignee:
+        return Forbidden("this chat is not assigned to you", code="not_assigned")
+    if row.state not in _ACTIVE_STATES:
+        return Conflict(
+            f"the consultation is {row.state}", code="consultation_ended", state=row.state
+        )
+    if as_assignee is not None and row.state != "assigned":
+        # Only once accepted: an offer is not yet the consultant's chat.
+        return Forbidden("this chat is not assigned to you", code="not_assigned")
+    return None
+
+
+@dataclass
+class Plan:
+    drafts: Sequence[Draft]
+
+    def __post_init__(self) -> None:
+        self.results: list[Result | None] = [None] * len(self.drafts)
+        self._dup_of: dict[int, int] = {}
+        self._groups: dict[tuple[int, int | None, int | None], list[int]] = defaultdict(list)
+
+    def retry_keys(self) -> list[tuple[int, str]]:
+        return sorted(
+            {
+                (d.consultation_id, d.client_msg_id)
+                for d in self.drafts
+                if d.client_msg_id is not None
+            }
+        )
+
+    def with_stored(self, stored: Sequence[Stored]) -> list[int]:
+        """Settle the retries; returns the consultations the rest need, in id order."""
+        by_key = {(s.consultation_id, s.client_msg_id): s for s in stored}
+        first_of: dict[tuple[int, str], int] = {}
+        for i, d in enumerate(self.drafts):
+            if d.client_msg_id is not None:
+                key = (d.consultation_id, d.client_msg_id)
+                hit = by_key.get(key)
+                if hit is not None:
+                    if hit.author_kind != d.author_kind or hit.author_id != d.author_id:
+                        self.results[i] = Forbidden("not your consultation")
+                    else:
+                        self.results[i] = StoredMessage(*hit, duplicate=True)
+                    continue
+                if key in first_of:
+                    self._dup_of[i] = first_of[key]
+                    continue
+                first_of[key] = i
+            self._groups[(d.consultation_id, d.as_reader, d.as_assignee)].append(i)
+        return sorted({cid for cid, _, _ in self._groups})
+
+    def assign(
+        self, holders: Sequence[Holder], now: datetime
+    ) -> tuple[list[Stored], list[tuple[int, int]]]:
+        """Give seqs; returns the rows to insert and the (consultation, new last_seq) moves."""
+        current = {h.id: h for h in holders}
+        next_seq = {h.id: h.last_seq for h in holders}
+        rows: list[Stored] = []
+        for (cid, as_reader, as_assignee), idxs in self._groups.items():
+            holder = current.get(cid)
+            err = refusal(holder, as_reader, as_assignee)
+            if err is not None or holder is None:
+                for i in idxs:
+                    self.results[i] = err
+                continue
+            for i in idxs:
+                next_seq[cid] += 1
+                d = self.drafts[i]
+                row = Stored(
+                    cid,
+                    next_seq[cid],
+                    d.client_msg_id,
+                    d.author_kind,
+                    d.author_id,
+                    d.visibility,
+                    d.body,
+                    now,
+                    holder.reader_id,
+                    holder.assignee_id,
+                )
+                rows.append(row)
+                self.results[i] = StoredMessage(*row)
+        moved = [(cid, seq) for cid, seq in next_seq.items() if seq != current[cid].last_seq]
+        return rows, moved
+
+    def finish(self) -> list[Result]:
+        for i, first in self._dup_of.items():
+            res = self.results[first]
+            self.results[i] = (
+                replace(res, duplicate=True) if isinstance(res, StoredMessage) else res
+            )
+        return [
+            r if r is not None else DeskError("not stored", code="store_failed")
+            for r in self.results
+        ]
+
+
+class Writer(Protocol):
+    async def write(self, drafts: Sequence[Draft]) -> list[Result]: ...
+
+    async def close(self) -> None: ...
+
+
+def _sqlite_time(t: datetime) -> str:
+    # The format SQLAlchemy's SQLite DateTime reads back (naive UTC).
+    return t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _parse_sqlite_time(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class SqliteWriter:
+    """A plain sqlite3 connection owned by one worker thread: a whole batch is one hop."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-writer")
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._conn = conn
+        return self._conn
+
+    async def write(self, drafts: Sequence[Draft]) -> list[Result]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._write, drafts)
+
+    def _write(self, drafts: Sequence[Draft]) -> list[Result]:
+        conn = self._connection()
+        plan = Plan(drafts)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            stored: list[Stored] = []
+            keys = plan.retry_keys()
+            for start in range(0, len(keys), 400):
+                chunk = keys[start : start + 400]
+                where = " OR ".join(
+                    ["(m.consultation_id = ? AND m.client_msg_id = ?)"] * len(chunk)
+                )
+                params = [v for k in chunk for v in k]
+                sql = (
+                    "SELECT m.consultation_id, m.seq, m.client_msg_id, m.author_kind,"  # noqa: S608 (only placeholders are joined in)
+                    " m.author_id, m.visibility, m.body, m.created_at, c.reader_id,"
+                    " c.assignee_id FROM messages m"
+                    " JOIN consultations c ON c.id = m.consultation_id WHERE " + where
+                )
+                for r in conn.execute(sql, params):
+                    stored.append(
+                        Stored(
+                            r[0],
+                            r[1],
+                            r[2],
+                            r[3],
+                            r[4],
+                            r[5],
+                            r[6],
+                            _parse_sqlite_time(r[7]),
+                            r[8],
+                            r[9],
+                        )
+                    )
+            ids = plan.with_stored(stored)
+            holders = []
+            if ids:
+                marks = ",".join("?" * len(ids))
+                sql = (
+                    "SELECT id, state, reader_id, assignee_id, last_seq FROM consultations"  # noqa: S608
+                    " WHERE id IN (" + marks + ")"
+                )
+                holders = [Holder(*r) for r in conn.execute(sql, ids)]
+            rows, moved = plan.assign(holders, datetime.now(UTC))
+            if moved:
+                conn.executemany(
+                    "UPDATE consultations SET last_seq = ? WHERE id = ?",
+                    [(seq, cid) for cid, seq in moved],
+                )
+            if rows:
+                conn.executemany(
+                    "INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind,"
+                    " author_id, visibility, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(*r[:7], _sqlite_time(r.created_at)) for r in rows],
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return plan.finish()
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._pool, shut)
+        self._pool.shutdown(wait=True)
+
+
+class AsyncpgWriter:
+    """Batches over asyncpg directly, on a connection borrowed from SQLAlchemy's pool."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    async def write(self, drafts: Sequence[Draft]) -> list[Result]:
+        plan = Plan(drafts)
+        async with self._engine.connect() as sa_conn:
+            raw = await sa_conn.get_raw_connection()
+            pg = raw.driver_connection
+            async with pg.transaction():
+                stored: list[Stored] = []
+                keys = plan.retry_keys()
+                if keys:
+                    for r in await pg.fetch(
+                        "SELECT m.consultation_id, m.seq, m.client_msg_id, m.author_kind,"
+                        " m.author_id, m.visibility, m.body, m.created_at, c.reader_id,"
+                        " c.assignee_id FROM messages m"
+                        " JOIN consultations c ON c.id = m.consultation_id"
+                        " JOIN unnest($1::int[], $2::text[]) AS k(cid, cmid)"
+                        " ON m.consultation_id = k.cid AND m.client_msg_id = k.cmid",
+                        [k[0] for k in keys],
+                        [k[1] for k in keys],
+                    ):
+                        stored.append(Stored(*r))
+                ids = plan.with_stored(stored)
+                holders = []
+                if ids:
+                    holders = [
+                        Holder(*r)
+                        for r in await pg.fetch(
+                            "SELECT id, state, reader_id, assignee_id, last_seq"
+                            " FROM consultations WHERE id = ANY($1::int[])"
+                            " ORDER BY id FOR UPDATE",
+                            ids,
+                        )
+                    ]
+                rows, moved = plan.assign(holders, datetime.now(UTC))
+                if moved:
+                    await pg.execute(
+                        "UPDATE consultations SET last_seq = v.seq"
+                        " FROM unnest($1::int[], $2::int[]) AS v(id, seq)"
+                        " WHERE consultations.id = v.id",
+                        [m[0] for m in moved],
+                        [m[1] for m in moved],
+                    )
+                if rows:
+                    await pg.execute(
+                        "INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind,"
+                        " author_id, visibility, body, created_at)"
+                        " SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[],"
+                        " $5::int[], $6::text[], $7::text[], $8::timestamptz[])",
+                        *[list(col) for col in zip(*(r[:8] for r in rows), strict=True)],
+                    )
+        return plan.finish()
+
+    async def close(self) -> None:
+        return None
+
+
+def writer_for(engine: Any) -> Writer:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return SqliteWriter(url.database or ":memory:")
+    if url.get_backend_name() == "postgresql":
+        return AsyncpgWriter(engine)
+    raise ValueError(f"no message writer for {url.get_backend_name()}")
