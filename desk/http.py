@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -243,8 +244,38 @@ async def library_public(request: web.Request) -> web.Response:
     )
 
 
+_INDEX = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>联盟实时咨询台 · Live consultation desk</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto">
+<h1>联盟实时咨询台 <small lang="en">Live consultation desk</small></h1>
+<p>服务节点 <code>{node}</code> 运行中。
+读者通过成员馆网站上的咨询窗口提问，咨询员在咨询台控制台中解答。</p>
+<p lang="en">Node <code>{node}</code> is running. Readers ask from the widget on member libraries'
+websites; consultants answer in the console.</p>
+<ul>
+<li><a href="/healthz">/healthz</a> 运行状态 · health</li>
+<li>成员馆 · member libraries: {libraries}</li>
+</ul>
+</body></html>
+"""
+
+
+async def index(request: web.Request) -> web.Response:
+    desk = request.app[DESK_KEY]
+    libs = await desk.directory.libraries()
+    names = "、".join(html.escape(f"{x.name}（{x.code}）") for x in libs.values()) or "—"
+    return web.Response(
+        text=_INDEX.format(node=html.escape(desk.settings.node_id), libraries=names),
+        content_type="text/html",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.middlewares.append(errors_middleware)
+    app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/login", login)
     app.router.add_post("/api/logout", logout)

@@ -289,3 +289,10 @@ async def test_a_reader_account_is_recognised_at_every_library(node: Node) -> No
         await r.connect()
         opened.append((await r.open(f"在{lib}提问"))["consultation"])
     assert {c["library"] for c in opened} == {"demo-pl", "demo-ul"}
+
+
+async def test_index_page_names_the_node_and_libraries(node: Node) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{node.base}/") as resp:
+        page = await resp.text()
+    assert resp.status == 200 and resp.content_type == "text/html"
+    assert "示例市公共图书馆（demo-pl）" in page and node.desk.settings.node_id in page
