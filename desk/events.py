@@ -128,7 +128,7 @@ class ConsultationEnded(Event):
 @dataclass(frozen=True, slots=True)
 class MessagePosted(Event):
     message: StoredMessage
-    #: The socket that sent it, if any: it has the message in its acknowledgement already.
+    #: The socket that sent it, if any: it learns the seq from its acknowledgement.
     sender_sid: str | None = None
 
 

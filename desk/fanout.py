@@ -66,7 +66,7 @@ class Fanout:
     async def message_posted(self, e: MessagePosted) -> None:
         m = e.message
         data = m.to_client()
-        # The sending socket has the message in its acknowledgement; the sender's other
+        # The sending socket learns the seq from its acknowledgement; the sender's other
         # sockets (another tab, another device) get it like everyone else.
         skip = e.sender_sid
         # The one rule that keeps private notes private.

@@ -148,7 +148,11 @@ class ReaderNamespace(DeskNamespace):
             ),
             sender_sid=sid,
         )
-        return {"message": msg.to_client(), "duplicate": msg.duplicate}
+        return {
+            "seq": msg.seq,
+            "created_at": msg.created_at.isoformat(),
+            "duplicate": msg.duplicate,
+        }
 
     async def on_resume(self, sid: str, p: Resume) -> dict[str, Any]:
         s = self._session(sid)

@@ -44,13 +44,13 @@ async def test_a_retry_is_stored_once_and_answered_with_the_same_message(any_nod
     first = await reader.say(cid, "第一次", cmid="m-1")
     again = await reader.say(cid, "第一次", cmid="m-1")
     assert again["duplicate"] is True
-    assert again["message"]["seq"] == first["message"]["seq"]
+    assert again["seq"] == first["seq"]
     assert await _stored(any_node, cid) == [(1, "请问如何查找学位论文？"), (2, "第一次")]
     # Concurrent retries of one id, and many different ids at once: each stored exactly once.
     replies = await asyncio.gather(
         *[reader.say(cid, f"并发{i % 5}", cmid=f"c-{i % 5}") for i in range(20)]
     )
-    assert len({r["message"]["seq"] for r in replies}) == 5
+    assert len({r["seq"] for r in replies}) == 5
     stored = await _stored(any_node, cid)
     assert [seq for seq, _ in stored] == list(range(1, 8)), "seq has no gaps and no repeats"
 
@@ -60,7 +60,7 @@ async def test_many_writers_get_distinct_increasing_seqs(any_node: Node) -> None
     results = await asyncio.gather(
         *[reader.say(cid, f"r{i}") for i in range(30)], *[wang.say(cid, f"c{i}") for i in range(30)]
     )
-    seqs = sorted(r["message"]["seq"] for r in results)
+    seqs = sorted(r["seq"] for r in results)
     assert seqs == list(range(2, 62))
     # Each side hears every message of the other; the sending socket has its own in the ack.
     for i in range(30):
@@ -221,7 +221,7 @@ async def test_stored_before_acknowledged(node: Node) -> None:
         n = await s.scalar(
             select(func.count())
             .select_from(Message)
-            .where(Message.consultation_id == cid, Message.seq == reply["message"]["seq"])
+            .where(Message.consultation_id == cid, Message.seq == reply["seq"])
         )
     assert n == 1
 
