@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from desk import auth
 from desk.context import Desk
-from desk.errors import DeskError, Forbidden, InvalidPayload, Unauthenticated
+from desk.errors import DeskError, Forbidden, InvalidPayload, NotFound, Unauthenticated
 
 DESK_KEY = web.AppKey("desk", Desk)
 
@@ -168,7 +168,7 @@ async def me(request: web.Request) -> web.Response:
 async def _library_for_reader(desk: Desk, request: web.Request, code: str) -> Any:
     lib = await desk.directory.library_by_code(code)
     if lib is None:
-        raise InvalidPayload("unknown library", code="library_not_found")
+        raise NotFound("unknown library", code="library_not_found")
     origin = (request.headers.get("Origin") or "").rstrip("/")
     if origin not in lib.allowed_origins and origin != desk.settings.origin():
         raise Forbidden("this site may not embed the widget", code="origin_not_allowed")
