@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.bus import EventBus
 from desk.clock import Clock
-from desk.directory import Directory
+from desk.directory import ConsultantInfo, Directory
 from desk.settings import Settings
 from desk.shared.base import SharedState
 from transcripts.store import MessageStore
@@ -33,5 +33,6 @@ class Desk:
     request_routing: Callable[[], None] = field(default=lambda: None)
     #: Node-local: who has sockets on this node (for heartbeats only, never cluster answers).
     local_consultants: dict[int, int] = field(default_factory=dict)
+    local_staff: dict[int, ConsultantInfo] = field(default_factory=dict)
     local_reader_consultations: dict[str, set[int]] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)

@@ -8,7 +8,7 @@ import logging
 from sqlalchemy import select
 
 from desk.actions.consultations import end_consultation, entry_for, expire_offers, requeue
-from desk.actions.presence import held_in_db
+from desk.actions.presence import consultant_connected, held_in_db
 from desk.context import Desk
 from desk.errors import DeskError
 from desk.models import Consultation
@@ -122,6 +122,14 @@ async def beat(desk: Desk) -> None:
     now = desk.clock.now()
     if desk.local_consultants:
         await desk.state.heartbeat(list(desk.local_consultants), now)
+        # A presence the shared state lost (Redis restarted) is put back, as "away": the
+        # consultant is told and chooses to go online again; their chats come back through
+        # reconcile.
+        known = {p.consultant_id for p in await desk.state.presences()}
+        for cid in [c for c in desk.local_consultants if c not in known]:
+            who = desk.local_staff.get(cid)
+            if who is not None:
+                await consultant_connected(desk, who, "away")
     ids: set[int] = set()
     for cids in desk.local_reader_consultations.values():
         ids |= cids

@@ -81,6 +81,7 @@ class ConsoleNamespace(DeskNamespace):
         await self.enter_room(sid, STAFF_ROOM)
         local = self.desk.local_consultants
         local[who.id] = local.get(who.id, 0) + 1
+        self.desk.local_staff[who.id] = who
         await presence.consultant_connected(self.desk, who, status)
         log.info("consultant connected", extra={"consultant": who.id, "sid": sid})
 
@@ -92,6 +93,7 @@ class ConsoleNamespace(DeskNamespace):
         left = local.get(s.who.id, 1) - 1
         if left <= 0:
             local.pop(s.who.id, None)
+            self.desk.local_staff.pop(s.who.id, None)
             await presence.consultant_disconnected(self.desk, s.who.id)
         else:
             local[s.who.id] = left

@@ -237,3 +237,14 @@ async def test_dropped_consultant_keeps_chats_during_grace_then_requeued_first(
     got = await li.wait_for("chat.assigned")
     assert got["consultation"]["id"] in (cid, later), "requeued chats go first in line"
     assert got["consultation"]["id"] != newcomer
+
+
+async def test_a_presence_lost_by_the_shared_state_is_put_back(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    await node.desk.state.drop_presence(1)  # as if Redis had restarted
+    await node.advance(10)
+    p = await node.desk.state.presence(1)
+    assert p is not None and p.status == "away" and p.connected
+    got = await wang.wait_for("presence", lambda e: e["status"] == "away")
+    assert got["connected"] is True
