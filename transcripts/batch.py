@@ -266,83 +266,64 @@ class SqliteWriter:
 
 
 class AsyncpgWriter:
-    """Batches over one dedicated asyncpg connection (no pool checkout and reset per batch);
-    a connection that failed is replaced on the next batch."""
+    """Batches over asyncpg directly, on a connection borrowed from SQLAlchemy's pool."""
 
-    def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._conn: Any = None
-
-    async def _connection(self) -> Any:
-        import asyncpg
-
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self._dsn)
-        return self._conn
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
 
     async def write(self, drafts: Sequence[Draft]) -> list[Result]:
-        pg = await self._connection()
-        try:
-            return await self._write(pg, drafts)
-        except BaseException:
-            if not pg.is_closed() and pg.is_in_transaction():
-                # Interrupted mid-transaction (cancelled): this connection's state is unknown,
-                # so the next batch starts on a fresh one.
-                await pg.close()
-            raise
-
-    async def _write(self, pg: Any, drafts: Sequence[Draft]) -> list[Result]:
         plan = Plan(drafts)
-        async with pg.transaction():
-            stored: list[Stored] = []
-            keys = plan.retry_keys()
-            if keys:
-                for r in await pg.fetch(
-                    "SELECT m.consultation_id, m.seq, m.client_msg_id, m.author_kind,"
-                    " m.author_id, m.visibility, m.body, m.created_at, c.reader_id,"
-                    " c.assignee_id FROM messages m"
-                    " JOIN consultations c ON c.id = m.consultation_id"
-                    " JOIN unnest($1::int[], $2::text[]) AS k(cid, cmid)"
-                    " ON m.consultation_id = k.cid AND m.client_msg_id = k.cmid",
-                    [k[0] for k in keys],
-                    [k[1] for k in keys],
-                ):
-                    stored.append(Stored(*r))
-            ids = plan.with_stored(stored)
-            holders = []
-            if ids:
-                holders = [
-                    Holder(*r)
+        async with self._engine.connect() as sa_conn:
+            raw = await sa_conn.get_raw_connection()
+            pg = raw.driver_connection
+            async with pg.transaction():
+                stored: list[Stored] = []
+                keys = plan.retry_keys()
+                if keys:
                     for r in await pg.fetch(
-                        "SELECT id, state, reader_id, assignee_id, last_seq"
-                        " FROM consultations WHERE id = ANY($1::int[])"
-                        " ORDER BY id FOR UPDATE",
-                        ids,
+                        "SELECT m.consultation_id, m.seq, m.client_msg_id, m.author_kind,"
+                        " m.author_id, m.visibility, m.body, m.created_at, c.reader_id,"
+                        " c.assignee_id FROM messages m"
+                        " JOIN consultations c ON c.id = m.consultation_id"
+                        " JOIN unnest($1::int[], $2::text[]) AS k(cid, cmid)"
+                        " ON m.consultation_id = k.cid AND m.client_msg_id = k.cmid",
+                        [k[0] for k in keys],
+                        [k[1] for k in keys],
+                    ):
+                        stored.append(Stored(*r))
+                ids = plan.with_stored(stored)
+                holders = []
+                if ids:
+                    holders = [
+                        Holder(*r)
+                        for r in await pg.fetch(
+                            "SELECT id, state, reader_id, assignee_id, last_seq"
+                            " FROM consultations WHERE id = ANY($1::int[])"
+                            " ORDER BY id FOR UPDATE",
+                            ids,
+                        )
+                    ]
+                rows, moved = plan.assign(holders, datetime.now(UTC))
+                if moved:
+                    await pg.execute(
+                        "UPDATE consultations SET last_seq = v.seq"
+                        " FROM unnest($1::int[], $2::int[]) AS v(id, seq)"
+                        " WHERE consultations.id = v.id",
+                        [m[0] for m in moved],
+                        [m[1] for m in moved],
                     )
-                ]
-            rows, moved = plan.assign(holders, datetime.now(UTC))
-            if moved:
-                await pg.execute(
-                    "UPDATE consultations SET last_seq = v.seq"
-                    " FROM unnest($1::int[], $2::int[]) AS v(id, seq)"
-                    " WHERE consultations.id = v.id",
-                    [m[0] for m in moved],
-                    [m[1] for m in moved],
-                )
-            if rows:
-                await pg.execute(
-                    "INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind,"
-                    " author_id, visibility, body, created_at)"
-                    " SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[],"
-                    " $5::int[], $6::text[], $7::text[], $8::timestamptz[])",
-                    *[list(col) for col in zip(*(r[:8] for r in rows), strict=True)],
-                )
+                if rows:
+                    await pg.execute(
+                        "INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind,"
+                        " author_id, visibility, body, created_at)"
+                        " SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[],"
+                        " $5::int[], $6::text[], $7::text[], $8::timestamptz[])",
+                        *[list(col) for col in zip(*(r[:8] for r in rows), strict=True)],
+                    )
         return plan.finish()
 
     async def close(self) -> None:
-        if self._conn is not None and not self._conn.is_closed():
-            await self._conn.close()
-        self._conn = None
+        return None
 
 
 def writer_for(engine: Any) -> Writer:
@@ -350,6 +331,5 @@ def writer_for(engine: Any) -> Writer:
     if url.get_backend_name() == "sqlite":
         return SqliteWriter(url.database or ":memory:")
     if url.get_backend_name() == "postgresql":
-        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return AsyncpgWriter(dsn)
+        return AsyncpgWriter(engine)
     raise ValueError(f"no message writer for {url.get_backend_name()}")
