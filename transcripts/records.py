@@ -37,6 +37,14 @@ class StoredMessage:
     #: True when this was a client's retry of a message already stored.
     duplicate: bool = False
 
+    def ack(self) -> dict[str, Any]:
+        """What the sender is told: where the message now stands (it has the text)."""
+        return {
+            "seq": self.seq,
+            "created_at": self.created_at.isoformat(),
+            "duplicate": self.duplicate,
+        }
+
     def to_client(self) -> dict[str, Any]:
         return {
             "consultation_id": self.consultation_id,

@@ -194,11 +194,7 @@ class ConsoleNamespace(DeskNamespace):
             ),
             sender_sid=sid,
         )
-        return {
-            "seq": msg.seq,
-            "created_at": msg.created_at.isoformat(),
-            "duplicate": msg.duplicate,
-        }
+        return msg.ack()
 
     async def on_resume(self, sid: str, p: Resume) -> dict[str, Any]:
         who = self._who(sid)
