@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,16 +14,13 @@ from desk.context import Desk
 from desk.directory import LibraryInfo
 from desk.errors import Conflict, Forbidden, NotFound
 from desk.events import (
-    ConsultationAssigned,
     ConsultationEnded,
-    ConsultationOffered,
     ConsultationOpened,
     ConsultationQueued,
     ConsultationReleased,
     ConsultationView,
     Event,
     MessagePosted,
-    OfferWithdrawn,
 )
 from desk.models import AssignmentRecord, Consultation
 from desk.shared.base import QueueEntry
@@ -37,7 +34,7 @@ log = logging.getLogger(__name__)
 FIRST_IN_LINE = 1
 
 
-def _ts(now: float) -> datetime:
+def timestamp(now: float) -> datetime:
     return datetime.fromtimestamp(now, UTC)
 
 
@@ -72,7 +69,7 @@ def assignee_guard(consultant_id: int, *, code: str = "not_assigned") -> Guard:
     return check
 
 
-async def _change(
+async def change_state(
     desk: Desk,
     consultation_id: int,
     target: State,
@@ -111,7 +108,7 @@ async def _change(
                     library_id=lib,
                     by_consultant_id=by,
                     note=note,
-                    at=_ts(desk.clock.now()),
+                    at=timestamp(desk.clock.now()),
                 )
             )
     return c, before[0], before[1]
@@ -140,8 +137,8 @@ async def open_consultation(
                     language=language,
                     state=State.WAITING.value,
                     subject=(question or "")[:200],
-                    created_at=_ts(now),
-                    queued_at=_ts(now),
+                    created_at=timestamp(now),
+                    queued_at=timestamp(now),
                 )
                 s.add(c)
             created = True
@@ -205,233 +202,6 @@ async def post_message(desk: Desk, draft: Draft, *, sender_sid: str | None = Non
     return msg
 
 
-async def offer_or_assign(
-    desk: Desk, consultation_id: int, consultant_id: int, library: LibraryInfo
-) -> bool:
-    """Give a waiting chat to a consultant who has just been claimed for it. False if the chat
-    stopped waiting meanwhile (the caller releases the claim)."""
-    now = desk.clock.now()
-    direct = library.routing_mode == "direct"
-    target = State.ASSIGNED if direct else State.OFFERED
-
-    def mutate(c: Consultation) -> None:
-        c.assignee_id = consultant_id
-        c.serving_library_id = library.id
-        if direct:
-            c.assigned_at = _ts(now)
-            c.offer_expires_at = None
-        else:
-            c.offer_expires_at = _ts(now) + timedelta(seconds=library.offer_timeout_seconds)
-
-    try:
-        c, _, _ = await _change(
-            desk,
-            consultation_id,
-            target,
-            allowed_from={State.WAITING},
-            mutate=mutate,
-            history=("assigned" if direct else "offered", consultant_id, library.id, None, ""),
-        )
-    except (Conflict, NotFound):
-        await desk.state.dequeue(consultation_id)
-        return False
-    await desk.state.dequeue(consultation_id)
-    await desk.state.settle(consultation_id, consultant_id)
-    view = await view_of(desk, c)
-    if direct:
-        await desk.bus.publish(ConsultationAssigned(view, consultant_id, "direct"))
-    else:
-        await desk.bus.publish(ConsultationOffered(view, consultant_id))
-    return True
-
-
-async def accept_offer(desk: Desk, consultant_id: int, consultation_id: int) -> ConsultationView:
-    now = desk.clock.now()
-
-    def mutate(c: Consultation) -> None:
-        c.assigned_at = _ts(now)
-        c.offer_expires_at = None
-
-    c, _, _ = await _change(
-        desk,
-        consultation_id,
-        State.ASSIGNED,
-        allowed_from={State.OFFERED},
-        guard=assignee_guard(consultant_id, code="not_offered_to_you"),
-        mutate=mutate,
-        history=("accepted", consultant_id, None, None, ""),
-    )
-    view = await view_of(desk, c)
-    await desk.bus.publish(ConsultationAssigned(view, consultant_id, "accepted"))
-    return view
-
-
-async def withdraw_offer(
-    desk: Desk, consultant_id: int, consultation_id: int, *, reason: str
-) -> ConsultationView:
-    """The consultant declined, or the offer expired: back in line, skipping that consultant."""
-
-    def mutate(c: Consultation) -> None:
-        c.assignee_id = None
-        c.serving_library_id = None
-        c.offer_expires_at = None
-
-    c, _, _ = await _change(
-        desk,
-        consultation_id,
-        State.WAITING,
-        allowed_from={State.OFFERED},
-        guard=assignee_guard(consultant_id, code="not_offered_to_you"),
-        mutate=mutate,
-        history=(reason, consultant_id, None, None, ""),
-    )
-    now = desk.clock.now()
-    await desk.state.release(consultation_id, consultant_id, now)
-    await desk.state.enqueue(entry_for(c, declined=await declined_by(desk, consultation_id)))
-    view = await view_of(desk, c)
-    await desk.bus.publish(
-        OfferWithdrawn(view, consultant_id, reason), ConsultationQueued(view, reason)
-    )
-    desk.request_routing()
-    return view
-
-
-async def declined_by(desk: Desk, consultation_id: int) -> set[int]:
-    """Everyone who declined the chat or let its offer lapse: they are not offered it again."""
-    async with desk.reads() as s:
-        rows = await s.scalars(
-            select(AssignmentRecord.consultant_id).where(
-                AssignmentRecord.consultation_id == consultation_id,
-                AssignmentRecord.action.in_(["declined", "expired"]),
-            )
-        )
-        return {r for r in rows if r is not None}
-
-
-async def expire_offers(desk: Desk) -> int:
-    now = _ts(desk.clock.now())
-    async with desk.reads() as s:
-        rows = (
-            await s.execute(
-                select(Consultation.id, Consultation.assignee_id).where(
-                    Consultation.state == State.OFFERED.value,
-                    Consultation.offer_expires_at <= now,
-                )
-            )
-        ).all()
-    n = 0
-    for cid, assignee in rows:
-        if assignee is None:
-            continue
-        try:
-            await withdraw_offer(desk, assignee, cid, reason="expired")
-            n += 1
-        except (Conflict, Forbidden, NotFound):
-            continue  # accepted or withdrawn meanwhile
-    return n
-
-
-async def transfer_to_consultant(
-    desk: Desk, by_id: int, consultation_id: int, to_id: int, note: str
-) -> ConsultationView:
-    if to_id == by_id:
-        raise Conflict("the chat is already yours", code="transfer_to_self")
-    to = await desk.directory.consultant(to_id)
-    if to is None or not to.active:
-        raise NotFound("no such consultant", code="consultant_not_found")
-    now = desk.clock.now()
-    if not await desk.state.claim(consultation_id, to_id, now):
-        raise Conflict(
-            "that colleague is not online or has no free capacity", code="colleague_unavailable"
-        )
-
-    def mutate(c: Consultation) -> None:
-        c.assignee_id = to_id
-        c.serving_library_id = to.library_id
-
-    try:
-        c, _, _ = await _change(
-            desk,
-            consultation_id,
-            State.ASSIGNED,
-            allowed_from={State.ASSIGNED},
-            guard=assignee_guard(by_id),
-            mutate=mutate,
-            history=("transferred", to_id, to.library_id, by_id, note),
-        )
-    except Exception:
-        await desk.state.release(consultation_id, to_id, now)
-        raise
-    await desk.state.release(consultation_id, by_id, now)
-    await desk.state.settle(consultation_id, to_id)
-    view = await view_of(desk, c)
-    await desk.bus.publish(
-        ConsultationReleased(view, by_id, "transferred"),
-        ConsultationAssigned(view, to_id, "transfer", previous_consultant_id=by_id),
-    )
-    await _tell_transfer(
-        desk,
-        consultation_id,
-        by_id,
-        note,
-        text_for("transferred", c.language, name=to.display_name),
-    )
-    return await get_view(desk, consultation_id)
-
-
-async def _tell_transfer(
-    desk: Desk, consultation_id: int, by_id: int, note: str, to_reader: str
-) -> None:
-    """The note travels as a private staff message; the reader is told in a system message."""
-    if note:
-        await post_message(
-            desk,
-            Draft(consultation_id, "consultant", note, author_id=by_id, visibility="staff"),
-        )
-    await post_message(desk, Draft(consultation_id, "system", to_reader))
-
-
-async def transfer_to_library(
-    desk: Desk, by_id: int, consultation_id: int, library_id: int, note: str
-) -> ConsultationView:
-    lib = await desk.directory.library(library_id)
-    if lib is None:
-        raise NotFound("no such library", code="library_not_found")
-
-    def mutate(c: Consultation) -> None:
-        c.assignee_id = None
-        c.serving_library_id = None
-        c.route_library_id = library_id
-        c.priority = FIRST_IN_LINE
-
-    c, _, _ = await _change(
-        desk,
-        consultation_id,
-        State.WAITING,
-        allowed_from={State.ASSIGNED},
-        guard=assignee_guard(by_id),
-        mutate=mutate,
-        history=("transferred", None, library_id, by_id, note),
-    )
-    now = desk.clock.now()
-    await desk.state.release(consultation_id, by_id, now)
-    # The colleague who handed it over is not offered it back.
-    await desk.state.enqueue(entry_for(c, declined={by_id}))
-    view = await view_of(desk, c)
-    await desk.bus.publish(
-        ConsultationReleased(view, by_id, "transferred"), ConsultationQueued(view, "transferred")
-    )
-    await _tell_transfer(
-        desk,
-        consultation_id,
-        by_id,
-        note,
-        text_for("transferred_library", c.language, library=lib.name),
-    )
-    desk.request_routing()
-    return await get_view(desk, consultation_id)
-
-
 async def requeue(desk: Desk, consultation_id: int, consultant_id: int) -> ConsultationView | None:
     """The consultant dropped past their grace period: first in line again."""
 
@@ -442,7 +212,7 @@ async def requeue(desk: Desk, consultation_id: int, consultant_id: int) -> Consu
         c.priority = FIRST_IN_LINE
 
     try:
-        c, before, _ = await _change(
+        c, before, _ = await change_state(
             desk,
             consultation_id,
             State.WAITING,
@@ -480,12 +250,12 @@ async def end_consultation(
     now = desk.clock.now()
 
     def mutate(c: Consultation) -> None:
-        c.ended_at = _ts(now)
+        c.ended_at = timestamp(now)
         c.ended_by = by
         c.end_reason = reason
         c.offer_expires_at = None
 
-    c, _, previous = await _change(
+    c, _, previous = await change_state(
         desk,
         consultation_id,
         target,

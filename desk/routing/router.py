@@ -11,7 +11,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from desk.actions.consultations import offer_or_assign
+from desk.actions.offers import offer_or_assign
 from desk.context import Desk
 from desk.routing import policy
 from desk.shared.base import Presence

@@ -7,7 +7,8 @@ import logging
 
 from sqlalchemy import select
 
-from desk.actions.consultations import end_consultation, entry_for, expire_offers, requeue
+from desk.actions.consultations import end_consultation, entry_for, requeue
+from desk.actions.offers import expire_offers
 from desk.actions.presence import consultant_connected, held_in_db
 from desk.context import Desk
 from desk.errors import DeskError

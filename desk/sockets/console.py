@@ -10,7 +10,7 @@ from socketio.exceptions import ConnectionRefusedError
 from sqlalchemy import select
 
 from desk.actions import consultations as acts
-from desk.actions import presence
+from desk.actions import offers, presence, transfers
 from desk.actions.conversation import authorise, mark_read, set_typing
 from desk.actions.views import view_of
 from desk.auth import SESSION_COOKIE, staff_from_token
@@ -165,7 +165,7 @@ class ConsoleNamespace(DeskNamespace):
         return {"chats": [v.to_client(staff=True) for v in views], **await self._load(who)}
 
     async def on_offer_accept(self, sid: str, p: ConsultationRef) -> dict[str, Any]:
-        view = await acts.accept_offer(self.desk, self._who(sid).id, p.consultation_id)
+        view = await offers.accept_offer(self.desk, self._who(sid).id, p.consultation_id)
         msgs = await self.desk.store.messages_since(view.id, 0, staff=True)
         return {
             "consultation": view.to_client(staff=True),
@@ -173,7 +173,7 @@ class ConsoleNamespace(DeskNamespace):
         }
 
     async def on_offer_decline(self, sid: str, p: ConsultationRef) -> dict[str, Any]:
-        await acts.withdraw_offer(
+        await offers.withdraw_offer(
             self.desk, self._who(sid).id, p.consultation_id, reason="declined"
         )
         return {}
@@ -253,14 +253,14 @@ class ConsoleNamespace(DeskNamespace):
                 "name either a colleague or a library", code="transfer_target_required"
             )
         if p.to_consultant_id is not None:
-            view = await acts.transfer_to_consultant(
+            view = await transfers.transfer_to_consultant(
                 self.desk, who.id, p.consultation_id, p.to_consultant_id, p.note
             )
         else:
             lib = await self.desk.directory.library_by_code(p.to_library or "")
             if lib is None:
                 raise InvalidPayload("no such library", code="library_not_found")
-            view = await acts.transfer_to_library(
+            view = await transfers.transfer_to_library(
                 self.desk, who.id, p.consultation_id, lib.id, p.note
             )
         return {"consultation": view.to_client(staff=True)}
