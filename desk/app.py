@@ -16,6 +16,7 @@ from desk.fanout import Fanout
 from desk.http import DESK_KEY, add_routes
 from desk.protocol import CONSOLE_NAMESPACE, READER_NAMESPACE
 from desk.routing.router import Router
+from desk.routing.sweeps import reconcile
 from desk.scheduler import DeskScheduler
 from desk.settings import Settings
 from desk.shared.base import SharedState
@@ -94,6 +95,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         desk.request_routing = router.request
         app[DESK_KEY] = desk
         app[ROUTER_KEY] = router
+        # After a restart the in-process state is empty: queue the waiting chats and count the
+        # held ones again now, not at the first reconcile tick.
+        await reconcile(desk)
         scheduler = DeskScheduler(desk, router.request) if settings.scheduler else None
         if scheduler is not None:
             scheduler.start()

@@ -232,3 +232,31 @@ async def test_read_marks_come_back_with_the_consultation_on_resume(node: Node) 
     await wang.reconnect()
     resumed = await wang.ok("resume", {"consultations": [{"consultation_id": cid, "last_seq": 1}]})
     assert resumed["consultations"][0]["consultation"]["read"] == {"reader": 1, "staff": 0}
+
+
+async def test_a_restarted_embedded_node_queues_waiting_chats_again(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    from tests.conftest import seed_demo
+    from tests.harness import start_node
+
+    await seed_demo(sqlite_url, "http://unused")
+    first = await start_node(sqlite_url, clock=clock)
+    reader = await Reader.register(first.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open("重启前的问题"))["consultation"]["id"]
+    await first.close()  # the process's memory (queue, presence) is gone with it
+    second = await start_node(sqlite_url, clock=clock)
+    try:
+        assert [e.consultation_id for e in await second.desk.state.queue()] == [cid]
+        wang = await Consultant.login(second.base, "wang")
+        await wang.connect()
+        offer = await wang.wait_for("offer")
+        assert offer["consultation"]["id"] == cid
+        await reader.reconnect(base=second.base)
+        resumed = await reader.ok(
+            "resume", {"consultations": [{"consultation_id": cid, "last_seq": 0}]}
+        )
+        assert [m["body"] for m in resumed["consultations"][0]["messages"]] == ["重启前的问题"]
+    finally:
+        await second.close()
