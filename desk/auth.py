@@ -72,10 +72,11 @@ async def staff_from_token(desk: Desk, token: str | None) -> ConsultantInfo | No
     if not token or len(token) > 200:
         return None
     async with desk.reads() as s:
-        sess = await s.get(StaffSession, token_hash(token))
-        if sess is None or sess.expires_at <= utcnow():
-            return None
-        c = await s.get(Consultant, sess.consultant_id)
+        c = await s.scalar(
+            select(Consultant)
+            .join(StaffSession, StaffSession.consultant_id == Consultant.id)
+            .where(StaffSession.token_hash == token_hash(token), StaffSession.expires_at > utcnow())
+        )
     if c is None or not c.active:
         return None
     return ConsultantInfo.of(c)

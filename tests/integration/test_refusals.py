@@ -296,3 +296,17 @@ async def test_index_page_names_the_node_and_libraries(node: Node) -> None:
         page = await resp.text()
     assert resp.status == 200 and resp.content_type == "text/html"
     assert "示例市公共图书馆（demo-pl）" in page and node.desk.settings.node_id in page
+
+
+async def test_an_expired_console_session_is_refused(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    async with node.desk.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE staff_sessions SET expires_at = '2000-01-01 00:00:00.000000'")
+        )
+    msg = await _refused(
+        node.base,
+        namespaces=["/console"],
+        headers={"Origin": node.base, "Cookie": f"desk_session={wang.cookie}"},
+    )
+    assert "log in first" in msg
