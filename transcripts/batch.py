@@ -39,20 +39,21 @@ class Holder(NamedTuple):
     last_seq: int
 
 
-class Stored(NamedTuple):
-    consultation_id: int
-    seq: int
-    client_msg_id: str | None
-    author_kind: str
-    author_id: int | None
-    visibility: str
-    body: str
-    created_at: datetime
-    reader_id: int
-    assignee_id: int | None
-
-
 Result = StoredMessage | DeskError
+
+
+def insert_row(m: StoredMessage) -> tuple[Any, ...]:
+    """The values of a messages row, in the writers' INSERT column order."""
+    return (
+        m.consultation_id,
+        m.seq,
+        m.client_msg_id,
+        m.author_kind,
+        m.author_id,
+        m.visibility,
+        m.body,
+        m.created_at,
+    )
 
 
 def refusal(row: Holder | None, as_reader: int | None, as_assignee: int | None) -> DeskError | None:
@@ -90,7 +91,7 @@ class Plan:
             }
         )
 
-    def with_stored(self, stored: Sequence[Stored]) -> list[int]:
+    def with_stored(self, stored: Sequence[StoredMessage]) -> list[int]:
         """Settle the retries; returns the consultations the rest need, in id order."""
         by_key = {(s.consultation_id, s.client_msg_id): s for s in stored}
         first_of: dict[tuple[int, str], int] = {}
@@ -102,7 +103,7 @@ class Plan:
                     if hit.author_kind != d.author_kind or hit.author_id != d.author_id:
                         self.results[i] = Forbidden("not your consultation")
                     else:
-                        self.results[i] = StoredMessage(*hit, duplicate=True)
+                        self.results[i] = replace(hit, duplicate=True)
                     continue
                 if key in first_of:
                     self._dup_of[i] = first_of[key]
@@ -113,11 +114,11 @@ class Plan:
 
     def assign(
         self, holders: Sequence[Holder], now: datetime
-    ) -> tuple[list[Stored], list[tuple[int, int]]]:
+    ) -> tuple[list[StoredMessage], list[tuple[int, int]]]:
         """Give seqs; returns the rows to insert and the (consultation, new last_seq) moves."""
         current = {h.id: h for h in holders}
         next_seq = {h.id: h.last_seq for h in holders}
-        rows: list[Stored] = []
+        rows: list[StoredMessage] = []
         for (cid, as_reader, as_assignee), idxs in self._groups.items():
             holder = current.get(cid)
             err = refusal(holder, as_reader, as_assignee)
@@ -128,7 +129,7 @@ class Plan:
             for i in idxs:
                 next_seq[cid] += 1
                 d = self.drafts[i]
-                row = Stored(
+                row = StoredMessage(
                     cid,
                     next_seq[cid],
                     d.client_msg_id,
@@ -141,7 +142,7 @@ class Plan:
                     holder.assignee_id,
                 )
                 rows.append(row)
-                self.results[i] = StoredMessage(*row)
+                self.results[i] = row
         moved = [(cid, seq) for cid, seq in next_seq.items() if seq != current[cid].last_seq]
         return rows, moved
 
@@ -199,7 +200,7 @@ class SqliteWriter:
         plan = Plan(drafts)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            stored: list[Stored] = []
+            stored: list[StoredMessage] = []
             keys = plan.retry_keys()
             for start in range(0, len(keys), 400):
                 chunk = keys[start : start + 400]
@@ -215,7 +216,7 @@ class SqliteWriter:
                 )
                 for r in conn.execute(sql, params):
                     stored.append(
-                        Stored(
+                        StoredMessage(
                             r[0],
                             r[1],
                             r[2],
@@ -247,7 +248,7 @@ class SqliteWriter:
                 conn.executemany(
                     "INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind,"
                     " author_id, visibility, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(*r[:7], _sqlite_time(r.created_at)) for r in rows],
+                    [(*insert_row(r)[:7], _sqlite_time(r.created_at)) for r in rows],
                 )
             conn.execute("COMMIT")
         except BaseException:
@@ -277,7 +278,7 @@ class AsyncpgWriter:
             raw = await sa_conn.get_raw_connection()
             pg = raw.driver_connection
             async with pg.transaction():
-                stored: list[Stored] = []
+                stored: list[StoredMessage] = []
                 keys = plan.retry_keys()
                 if keys:
                     for r in await pg.fetch(
@@ -290,7 +291,7 @@ class AsyncpgWriter:
                         [k[0] for k in keys],
                         [k[1] for k in keys],
                     ):
-                        stored.append(Stored(*r))
+                        stored.append(StoredMessage(*r))
                 ids = plan.with_stored(stored)
                 holders = []
                 if ids:
@@ -318,7 +319,7 @@ class AsyncpgWriter:
                         " author_id, visibility, body, created_at)"
                         " SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[],"
                         " $5::int[], $6::text[], $7::text[], $8::timestamptz[])",
-                        *[list(col) for col in zip(*(r[:8] for r in rows), strict=True)],
+                        *[list(col) for col in zip(*(insert_row(r) for r in rows), strict=True)],
                     )
         return plan.finish()
 

@@ -17,7 +17,7 @@ class Draft:
     client_msg_id: str | None = None
     #: Post only if the consultation's reader is this reader...
     as_reader: int | None = None
-    #: ...or only if its assignee is this consultant (checked in the same UPDATE that takes seq).
+    #: ...or only if its assignee is this consultant (checked in the transaction that takes seq).
     as_assignee: int | None = None
 
 
