@@ -36,6 +36,16 @@ async def _with_sessions(settings: Settings, fn: Callable[[Any], Awaitable[T]]) 
         await engine.dispose()
 
 
+def _admin(fn: Callable[[Any], Awaitable[object]]) -> None:
+    """Run one administrative write; a refused one ends the command with its message."""
+    from desk.errors import DeskError
+
+    try:
+        _run(lambda settings: _with_sessions(settings, fn))
+    except DeskError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
 @click.group()
 def main() -> None:
     """The library alliance's live consultation desk."""
@@ -126,29 +136,21 @@ def library_add(
 ) -> None:
     """Add member library CODE called NAME."""
     from desk.admin import add_library
-    from desk.errors import DeskError
 
-    async def go(settings: Settings) -> None:
-        await _with_sessions(
-            settings,
-            lambda sessions: add_library(
-                sessions,
-                code=code,
-                name=name,
-                name_en=name_en,
-                origins=origins,
-                languages=languages,
-                phone=phone,
-                routing_mode=routing,
-                offer_timeout_seconds=offer_timeout,
-                overflow_delay_seconds=overflow_delay,
-            ),
+    _admin(
+        lambda sessions: add_library(
+            sessions,
+            code=code,
+            name=name,
+            name_en=name_en,
+            origins=origins,
+            languages=languages,
+            phone=phone,
+            routing_mode=routing,
+            offer_timeout_seconds=offer_timeout,
+            overflow_delay_seconds=overflow_delay,
         )
-
-    try:
-        _run(go)
-    except DeskError as exc:
-        raise click.ClickException(exc.message) from exc
+    )
     click.echo(f"library {code} added")
 
 
@@ -186,29 +188,21 @@ def consultant_add(
     """Add USERNAME to LIBRARY_CODE. The password is prompted for, or read from a file, never
     taken from the command line (where other users and shell history would see it)."""
     from desk.admin import add_consultant
-    from desk.errors import DeskError
 
     password = _read_password(password_file)
 
-    async def go(settings: Settings) -> None:
-        await _with_sessions(
-            settings,
-            lambda sessions: add_consultant(
-                sessions,
-                library_code=library_code,
-                username=username,
-                display_name=display_name,
-                password=password,
-                role=role,
-                languages=languages,
-                max_chats=max_chats,
-            ),
+    _admin(
+        lambda sessions: add_consultant(
+            sessions,
+            library_code=library_code,
+            username=username,
+            display_name=display_name,
+            password=password,
+            role=role,
+            languages=languages,
+            max_chats=max_chats,
         )
-
-    try:
-        _run(go)
-    except DeskError as exc:
-        raise click.ClickException(exc.message) from exc
+    )
     click.echo(f"consultant {username} added to {library_code} as {role}")
 
 
@@ -240,26 +234,18 @@ def reader_add(
 ) -> None:
     """Add an alliance reader account, recognised at every member library."""
     from desk.admin import add_reader_account
-    from desk.errors import DeskError
 
     password = _read_password(password_file)
 
-    async def go(settings: Settings) -> None:
-        await _with_sessions(
-            settings,
-            lambda sessions: add_reader_account(
-                sessions,
-                email=email,
-                password=password,
-                display_name=display_name,
-                library_code=library_code,
-            ),
+    _admin(
+        lambda sessions: add_reader_account(
+            sessions,
+            email=email,
+            password=password,
+            display_name=display_name,
+            library_code=library_code,
         )
-
-    try:
-        _run(go)
-    except DeskError as exc:
-        raise click.ClickException(exc.message) from exc
+    )
     click.echo(f"reader account {email.strip().lower()} added")
 
 
