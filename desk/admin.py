@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from desk.auth import MIN_PASSWORD_CHARS, hash_password
 from desk.errors import Conflict, InvalidPayload
 from desk.models import ROLES, Consultant, Library, Reader
+from desk.phrases import seed_defaults
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -63,6 +64,8 @@ async def add_library(
         if await s.scalar(select(Library.id).where(Library.code == code)) is not None:
             raise Conflict(f"library {code} exists", code="library_exists")
         s.add(lib)
+        await s.flush()
+        await seed_defaults(s, lib.id)
     return lib
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from desk.assets import add_asset_routes
 from desk.bus import EventBus
 from desk.clock import Clock
 from desk.context import Desk
@@ -14,6 +15,7 @@ from desk.db import make_engine, make_sessionmaker, reader_engine
 from desk.directory import Directory
 from desk.fanout import Fanout
 from desk.http import DESK_KEY, add_routes
+from desk.phrases import add_phrase_routes
 from desk.protocol import CONSOLE_NAMESPACE, READER_NAMESPACE
 from desk.routing.router import Router
 from desk.routing.sweeps import reconcile
@@ -55,6 +57,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     sio.attach(app)
     app[SIO_KEY] = sio
     add_routes(app)
+    add_phrase_routes(app)
+    add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)

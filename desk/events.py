@@ -38,6 +38,8 @@ class ConsultationView:
     priority: int
     reader_read_seq: int = 0
     staff_read_seq: int = 0
+    #: (code, name, English name) of the assignee's library, shown to the reader beside the name.
+    assignee_library: tuple[str, str, str | None] | None = None
 
     def to_client(self, *, staff: bool) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -46,7 +48,15 @@ class ConsultationView:
             "language": self.language,
             "state": self.state,
             "consultant": (
-                {"id": self.assignee_id, "name": self.assignee_name}
+                {
+                    "id": self.assignee_id,
+                    "name": self.assignee_name,
+                    "library": (
+                        dict(zip(("code", "name", "name_en"), self.assignee_library, strict=True))
+                        if self.assignee_library
+                        else None
+                    ),
+                }
                 if self.assignee_id is not None and self.state == "assigned"
                 else None
             ),

@@ -72,7 +72,7 @@ async def _json(request: web.Request, model: type[BaseModel]) -> Any:
         ) from exc
 
 
-def _console_origin_ok(desk: Desk, request: web.Request) -> bool:
+def console_origin_ok(desk: Desk, request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser cross-site request (browsers send Origin on POST)
@@ -102,7 +102,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
-    if not _console_origin_ok(desk, request):
+    if not console_origin_ok(desk, request):
         raise Forbidden("log in from the desk itself", code="origin_not_allowed")
     body: LoginBody = await _json(request, LoginBody)
     got = await auth.login(desk, body.username, body.password)
@@ -134,7 +134,7 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
-    if not _console_origin_ok(desk, request):
+    if not console_origin_ok(desk, request):
         raise Forbidden("log out from the desk itself", code="origin_not_allowed")
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
@@ -218,6 +218,26 @@ async def reader_preflight(request: web.Request) -> web.Response:
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
+async def library_list(request: web.Request) -> web.Response:
+    """Every member library's public details (the console's transfer list)."""
+    desk = request.app[DESK_KEY]
+    libs = sorted((await desk.directory.libraries()).values(), key=lambda x: x.code)
+    return web.json_response(
+        {
+            "ok": True,
+            "libraries": [
+                {
+                    "code": x.code,
+                    "name": x.name,
+                    "name_en": x.name_en,
+                    "languages": list(x.languages),
+                }
+                for x in libs
+            ],
+        }
+    )
+
+
 async def library_public(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
     code = request.match_info["code"]
@@ -283,4 +303,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/readers/visitor", reader_visitor)
     app.router.add_post("/api/readers/login", reader_login)
     app.router.add_route("OPTIONS", "/api/readers/{tail:.*}", reader_preflight)
+    app.router.add_get("/api/libraries", library_list)
     app.router.add_get("/api/libraries/{code}", library_public)

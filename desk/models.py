@@ -149,3 +149,25 @@ class AssignmentRecord(Base):
     )
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuickPhrase(Base):
+    """A quick phrase (快捷用语) a consultant inserts with a keystroke.
+
+    ``consultant_id`` null: library-wide, kept by the library's supervisors and admins; set: the
+    consultant's own. New libraries start with the alliance's defaults (``desk.phrases``).
+    """
+
+    __tablename__ = "quick_phrases"
+    __table_args__ = (Index("ix_quick_phrases_owner", "library_id", "consultant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"))
+    shortcut: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

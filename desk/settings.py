@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     #: Extra origins allowed to open the consultant console (besides public_origin).
     console_origins: list[str] = Field(default_factory=list)
-    static_dir: Path = Path("web/dist")
+    #: The built web front ends (`npm run build` in web/); by default the checkout's web/dist.
+    static_dir: Path = Path(__file__).resolve().parents[1] / "web" / "dist"
     #: Run APScheduler jobs (routing ticks, sweeps) in this process.
     scheduler: bool = True
 

@@ -10,9 +10,13 @@ from desk.models import Consultation
 async def view_of(desk: Desk, c: Consultation) -> ConsultationView:
     lib = await desk.directory.library(c.library_id)
     name = None
+    assignee_library = None
     if c.assignee_id is not None:
         who = await desk.directory.consultant(c.assignee_id)
         name = who.display_name if who else None
+        home = await desk.directory.library(who.library_id) if who else None
+        if home is not None:
+            assignee_library = (home.code, home.name, home.name_en)
     return ConsultationView(
         id=c.id,
         library_id=c.library_id,
@@ -36,4 +40,5 @@ async def view_of(desk: Desk, c: Consultation) -> ConsultationView:
         priority=c.priority,
         reader_read_seq=c.reader_read_seq,
         staff_read_seq=c.staff_read_seq,
+        assignee_library=assignee_library,
     )

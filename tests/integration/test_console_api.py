@@ -1,0 +1,189 @@
+"""The console's HTTP helpers: quick phrases, the library list, and the served front ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from desk.phrases import DEFAULT_PHRASES
+from tests.harness import Consultant, Node, Reader
+
+
+async def _call(
+    node: Node, who: Consultant | None, method: str, path: str, body: Any = None, **headers: str
+) -> tuple[int, dict[str, Any]]:
+    h = {"Origin": node.base, **headers}
+    if who is not None:
+        h["Cookie"] = f"desk_session={who.cookie}"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, node.base + path, json=body, headers=h) as resp,
+    ):
+        return resp.status, await resp.json()
+
+
+async def test_a_library_starts_with_the_norms_default_phrases(any_node: Node) -> None:
+    wang = await Consultant.login(any_node.base, "wang")
+    status, got = await _call(any_node, wang, "GET", "/api/phrases")
+    assert status == 200 and got["ok"] and got["can_edit_library"] is False
+    assert {(p["shortcut"], p["language"]) for p in got["phrases"]} == {
+        (d[0], d[1]) for d in DEFAULT_PHRASES
+    }
+    assert all(p["scope"] == "library" for p in got["phrases"])
+    busy = next(p for p in got["phrases"] if p["shortcut"] == "busy" and p["language"] == "zh-CN")
+    assert "{minutes}" in busy["body"]
+
+
+async def test_personal_phrases_are_private_and_come_first(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    li = await Consultant.login(node.base, "li")
+    new = {"scope": "personal", "shortcut": "isbn", "title": "ISBN", "body": "请提供 ISBN。"}
+    status, got = await _call(node, wang, "POST", "/api/phrases", new)
+    assert status == 201 and got["phrase"]["scope"] == "personal"
+    pid = got["phrase"]["id"]
+
+    _, mine = await _call(node, wang, "GET", "/api/phrases")
+    assert mine["phrases"][0]["id"] == pid
+    _, theirs = await _call(node, li, "GET", "/api/phrases")
+    assert pid not in {p["id"] for p in theirs["phrases"]}
+
+    # A colleague can neither edit nor delete it, and learns nothing about it.
+    status, got = await _call(node, li, "PATCH", f"/api/phrases/{pid}", {"title": "x"})
+    assert status == 404 and got["error"]["code"] == "phrase_not_found"
+    status, got = await _call(node, li, "DELETE", f"/api/phrases/{pid}")
+    assert status == 404
+
+    status, got = await _call(node, wang, "PATCH", f"/api/phrases/{pid}", {"body": "ISBN 是？"})
+    assert status == 200 and got["phrase"]["body"] == "ISBN 是？"
+    status, _ = await _call(node, wang, "DELETE", f"/api/phrases/{pid}")
+    assert status == 200
+    _, mine = await _call(node, wang, "GET", "/api/phrases")
+    assert pid not in {p["id"] for p in mine["phrases"]}
+
+
+async def test_library_phrases_are_kept_by_supervisors(node: Node) -> None:
+    zhao = await Consultant.login(node.base, "zhao")  # consultant at demo-ul
+    chen = await Consultant.login(node.base, "chen")  # supervisor at demo-ul
+    wang = await Consultant.login(node.base, "wang")  # consultant at demo-pl
+    new = {"scope": "library", "shortcut": "hours", "title": "开放时间", "body": "本馆 8:30 开馆。"}
+    status, got = await _call(node, zhao, "POST", "/api/phrases", new)
+    assert status == 403 and got["error"]["code"] == "forbidden"
+    status, got = await _call(node, chen, "POST", "/api/phrases", new)
+    assert status == 201
+    pid = got["phrase"]["id"]
+
+    _, seen = await _call(node, zhao, "GET", "/api/phrases")
+    assert pid in {p["id"] for p in seen["phrases"]}
+    _, other_library = await _call(node, wang, "GET", "/api/phrases")
+    assert pid not in {p["id"] for p in other_library["phrases"]}
+
+    status, _ = await _call(node, zhao, "PATCH", f"/api/phrases/{pid}", {"body": "x"})
+    assert status == 403
+    status, _ = await _call(node, wang, "DELETE", f"/api/phrases/{pid}")
+    assert status == 404
+    status, got = await _call(node, chen, "POST", "/api/phrases", new)
+    assert status == 409 and got["error"]["code"] == "shortcut_taken"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"scope": "team", "shortcut": "a", "title": "t", "body": "b"}, "scope"),
+        ({"scope": "personal", "shortcut": "a b", "title": "t", "body": "b"}, "shortcut"),
+        ({"scope": "personal", "shortcut": "a", "title": "t", "body": "   "}, "body"),
+        ({"scope": "personal", "shortcut": "a", "title": "t", "body": "b" * 2001}, "body"),
+        ({"scope": "personal", "shortcut": "a", "title": "t", "body": "b", "x": 1}, "x"),
+    ],
+)
+async def test_bad_phrases_are_refused_with_the_field(
+    node: Node, body: dict[str, Any], field: str
+) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    status, got = await _call(node, wang, "POST", "/api/phrases", body)
+    assert status == 400 and got["error"]["code"] == "invalid_payload"
+    assert field in {f["field"] for f in got["error"]["details"]["fields"]}
+
+
+async def test_phrases_need_a_session_and_the_desks_origin(node: Node) -> None:
+    status, got = await _call(node, None, "GET", "/api/phrases")
+    assert status == 401 and got["error"]["code"] == "unauthenticated"
+    wang = await Consultant.login(node.base, "wang")
+    new = {"scope": "personal", "shortcut": "a", "title": "t", "body": "b"}
+    status, got = await _call(node, wang, "POST", "/api/phrases", new, Origin="http://evil.example")
+    assert status == 403 and got["error"]["code"] == "origin_not_allowed"
+
+
+async def test_library_list_is_public(node: Node) -> None:
+    status, got = await _call(node, None, "GET", "/api/libraries")
+    assert status == 200
+    assert [x["code"] for x in got["libraries"]] == ["demo-pl", "demo-ul"]
+    assert set(got["libraries"][0]) == {"code", "name", "name_en", "languages"}
+
+
+async def test_the_reader_sees_the_consultants_library(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    opened = await reader.open("你好")
+    cid = opened["consultation"]["id"]
+    await wang.accept_next()
+    view = await reader.wait_for(
+        "consultation", lambda c: c["id"] == cid and c["state"] == "assigned"
+    )
+    assert view["consultant"]["name"] == "王老师"
+    assert view["consultant"]["library"]["code"] == "demo-pl"
+
+
+async def test_front_ends_are_served_with_safe_headers(tmp_path: Path, sqlite_url: str) -> None:
+    from tests.conftest import seed_demo
+    from tests.harness import start_node
+
+    dist = tmp_path / "dist"
+    (dist / "widget").mkdir(parents=True)
+    (dist / "console" / "assets").mkdir(parents=True)
+    (dist / "widget" / "widget.js").write_text("/* widget */")
+    (dist / "console" / "index.html").write_text("<!doctype html><title>console</title>")
+    (dist / "console" / "assets" / "app-1a2b.js").write_text("/* app */")
+    (tmp_path / "secret.txt").write_text("not served")
+    await seed_demo(sqlite_url, "http://unused")
+    node = await start_node(sqlite_url, static_dir=dist)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(node.base + "/widget.js") as r:
+                assert r.status == 200 and "javascript" in r.content_type
+                assert r.headers["Access-Control-Allow-Origin"] == "*"
+                assert r.headers["X-Content-Type-Options"] == "nosniff"
+                assert r.headers["Cache-Control"] == "no-cache" and r.headers.get("ETag")
+            async with http.get(node.base + "/console", allow_redirects=False) as r:
+                assert r.status == 302 and r.headers["Location"] == "/console/"
+            async with http.get(node.base + "/console/") as r:
+                assert (
+                    r.status == 200
+                    and "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+                )
+            async with http.get(node.base + "/console/assets/app-1a2b.js") as r:
+                assert r.status == 200 and "immutable" in r.headers["Cache-Control"]
+            for probe in ("/console/assets/..%2f..%2fsecret.txt", "/console/assets/.hidden"):
+                async with http.get(node.base + probe) as r:
+                    assert r.status == 404
+            async with http.get(node.base + "/chat/demo-pl?lang=en") as r:
+                page = await r.text()
+                assert r.status == 200
+                assert 'data-library="demo-pl"' in page and 'data-mode="page"' in page
+                assert 'data-lang="en"' in page
+            async with http.get(node.base + "/chat/demo-pl?lang=%22%3E%3Cscript%3E") as r:
+                assert "<script>" not in (await r.text()).replace('<script src="/widget.js"', "")
+            async with http.get(node.base + "/chat/nope") as r:
+                assert r.status == 404
+    finally:
+        await node.close()
+    empty = await start_node(sqlite_url, static_dir=tmp_path / "missing")
+    try:
+        async with aiohttp.ClientSession() as http, http.get(empty.base + "/widget.js") as r:
+            assert r.status == 503 and "make run" in await r.text()
+    finally:
+        await empty.close()
