@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from desk.bus import EventBus
 from desk.context import Desk
@@ -44,6 +45,9 @@ class Fanout:
         self.desk = desk
         self._queue_moved: set[int] = set()
         self._queue_flush: asyncio.Task[None] | None = None
+        # With the in-process manager this node sees every room whole; with a pub/sub manager
+        # (Redis) other nodes may hold members, so every emit must be published.
+        self._rooms_are_local = not isinstance(sio.manager, AsyncPubSubManager)
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(MessagePosted, self.message_posted)
@@ -63,6 +67,16 @@ class Fanout:
     async def _staff(self, consultant_id: int, event: str, data: dict[str, Any]) -> None:
         await self.sio.emit(event, data, room=staff_room(consultant_id), namespace=CONSOLE)
 
+    def _nobody_else(self, namespace: str, room: str, skip: str | None) -> bool:
+        """True when an emit to ``room`` would reach nobody: no member, or only the sender.
+
+        Only knowable with the in-process manager. It spares the busiest path an emit per
+        message: the sender's own room usually holds just the sending socket."""
+        if not self._rooms_are_local:
+            return False
+        members = self.sio.manager.rooms.get(namespace, {}).get(room)
+        return not members or (skip is not None and len(members) == 1 and skip in members)
+
     async def message_posted(self, e: MessagePosted) -> None:
         m = e.message
         data = m.to_client()
@@ -71,21 +85,19 @@ class Fanout:
         skip = e.sender_sid
         # The one rule that keeps private notes private.
         if m.visibility == "all":
-            await self.sio.emit(
-                "message",
-                data,
-                room=reader_room(m.reader_id),
-                namespace=READER,
-                skip_sid=skip if m.author_kind == "reader" else None,
-            )
+            room = reader_room(m.reader_id)
+            skip_reader = skip if m.author_kind == "reader" else None
+            if not self._nobody_else(READER, room, skip_reader):
+                await self.sio.emit(
+                    "message", data, room=room, namespace=READER, skip_sid=skip_reader
+                )
         if m.assignee_id is not None:
-            await self.sio.emit(
-                "message",
-                data,
-                room=staff_room(m.assignee_id),
-                namespace=CONSOLE,
-                skip_sid=skip if m.author_kind == "consultant" else None,
-            )
+            room = staff_room(m.assignee_id)
+            skip_staff = skip if m.author_kind == "consultant" else None
+            if not self._nobody_else(CONSOLE, room, skip_staff):
+                await self.sio.emit(
+                    "message", data, room=room, namespace=CONSOLE, skip_sid=skip_staff
+                )
 
     async def queue_changed(self, e: ConsultationQueued) -> None:
         self._queue_notice(e.consultation.id)

@@ -260,3 +260,33 @@ async def test_a_restarted_embedded_node_queues_waiting_chats_again(
         assert [m["body"] for m in resumed["consultations"][0]["messages"]] == ["重启前的问题"]
     finally:
         await second.close()
+
+
+async def test_a_message_reaches_the_senders_other_tabs_but_not_the_sending_one(
+    node: Node,
+) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    wang_tab2 = Consultant(node.base, "/console")
+    wang_tab2.cookie = wang.cookie
+    await wang_tab2.connect()
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    reader_tab2 = Reader(node.base, "/reader")
+    reader_tab2.token, reader_tab2.library = reader.token, reader.library
+    await reader_tab2.connect()
+    cid = (await reader.open("第一个问题"))["consultation"]["id"]
+    await wang.accept_next()
+
+    sent = await reader.say(cid, "读者的话")
+    got = await reader_tab2.wait_for("message", lambda m: m["seq"] == sent["seq"])
+    assert got["body"] == "读者的话"
+    await wang_tab2.wait_for("message", lambda m: m["seq"] == sent["seq"])
+
+    answer = await wang.say(cid, "咨询员的话")
+    await wang_tab2.wait_for("message", lambda m: m["seq"] == answer["seq"])
+    await reader.wait_for("message", lambda m: m["seq"] == answer["seq"])
+    # Everything has arrived everywhere by now; the sending sockets got only acks.
+    await reader_tab2.wait_for("message", lambda m: m["seq"] == answer["seq"])
+    assert sent["seq"] not in {m["seq"] for m in reader.messages(cid)}
+    assert answer["seq"] not in {m["seq"] for m in wang.messages(cid)}
