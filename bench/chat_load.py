@@ -28,6 +28,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -1098,6 +1099,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (server logs)"
     )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of every target, interleaved (bare, desk, bare, desk, ...); the summary "
+        "then also gives each ratio per round and its median, which a busy machine moves less",
+    )
     args = ap.parse_args(argv)
     if args.chats < 1 or args.chats > 20000:
         ap.error("--chats must be 1..20000")
@@ -1109,6 +1117,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error("--duration must be in (0, 600] and --rate positive")
     if not 1 <= args.inflight <= 16:
         ap.error("--inflight must be 1..16")
+    if not 1 <= args.repeat <= 20:
+        ap.error("--repeat must be 1..20")
     return args
 
 
@@ -1175,38 +1185,29 @@ def main(argv: list[str] | None = None) -> int:
     run_id = uuid4().hex[:6]
     tmp = Path(tempfile.mkdtemp(prefix="desk-bench-"))
     results: dict[str, dict[str, Any]] = {}
+    rounds: list[list[dict[str, Any]]] = []
     failed = False
     try:
-        for target in targets_for(args):
-            print(f"\n-- running: {target.label} ...", flush=True)
-            try:
-                res = run_target(target, args, tmp, run_id)
-            except BenchError as exc:
-                res = {
-                    "target": target.key,
-                    "label": target.label,
-                    "kind": target.kind,
-                    "error": str(exc),
-                }
-                failed = True
-            except Exception:
-                res = {
-                    "target": target.key,
-                    "label": target.label,
-                    "kind": target.kind,
-                    "error": traceback.format_exc(),
-                }
-                failed = True
-            results[target.key] = res
-            print_target(res)
-        rows = summary(results, args)
+        for n in range(args.repeat):
+            if args.repeat > 1:
+                print(f"\n== round {n + 1} of {args.repeat} ==", flush=True)
+            # Each round has its own files, database names and Redis prefix.
+            where = tmp if args.repeat == 1 else tmp / f"round-{n + 1}"
+            where.mkdir(exist_ok=True)
+            tag = run_id if args.repeat == 1 else f"{run_id}r{n + 1}"
+            failed = run_round(args, where, tag, results) or failed
+            rounds.append(summary(results, args))
+        rows = rounds[-1]
         print_summary(rows, args)
+        if args.repeat > 1:
+            print_rounds(rounds)
         if args.json:
             payload = {
                 "args": vars(args),
                 "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
                 "results": results,
                 "summary": rows,
+                "rounds": rounds,
             }
             # Latency samples are summarised already; keep the file small.
             Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
@@ -1217,6 +1218,56 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0
+
+
+def print_rounds(rounds: list[list[dict[str, Any]]]) -> None:
+    """Each ratio of the summary, round by round, with its median."""
+    print(f"\n== Ratios over {len(rounds)} rounds (median last) ==")
+    keys = [(r["setup"], r["figure"], r["reference"]) for r in rounds[-1]]
+    for setup, figure, reference in keys:
+        values = [
+            r["ratio"]
+            for rows in rounds
+            for r in rows
+            if (r["setup"], r["figure"], r["reference"]) == (setup, figure, reference)
+            and r["ratio"] is not None
+        ]
+        if not values:
+            continue
+        shown = " ".join(f"{v:.2f}x" for v in values)
+        print(
+            f"  {setup:<14} {figure:<24} vs {reference:<34} {shown}  "
+            f"median {statistics.median(values):.2f}x"
+        )
+
+
+def run_round(
+    args: argparse.Namespace, tmp: Path, run_id: str, results: dict[str, dict[str, Any]]
+) -> bool:
+    failed = False
+    for target in targets_for(args):
+        print(f"\n-- running: {target.label} ...", flush=True)
+        try:
+            res = run_target(target, args, tmp, run_id)
+        except BenchError as exc:
+            res = {
+                "target": target.key,
+                "label": target.label,
+                "kind": target.kind,
+                "error": str(exc),
+            }
+            failed = True
+        except Exception:
+            res = {
+                "target": target.key,
+                "label": target.label,
+                "kind": target.kind,
+                "error": traceback.format_exc(),
+            }
+            failed = True
+        results[target.key] = res
+        print_target(res)
+    return failed
 
 
 if __name__ == "__main__":
