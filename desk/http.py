@@ -275,8 +275,9 @@ _INDEX = """<!doctype html>
 <p lang="en">Node <code>{node}</code> is running. Readers ask from the widget on member libraries'
 websites; consultants answer in the console.</p>
 <ul>
+<li><a href="/console/">咨询员控制台 · consultant console</a></li>
+<li>读者咨询 · chat as a reader: {libraries}</li>
 <li><a href="/healthz">/healthz</a> 运行状态 · health</li>
-<li>成员馆 · member libraries: {libraries}</li>
 </ul>
 </body></html>
 """
@@ -285,7 +286,13 @@ websites; consultants answer in the console.</p>
 async def index(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
     libs = await desk.directory.libraries()
-    names = "、".join(html.escape(f"{x.name}（{x.code}）") for x in libs.values()) or "—"
+    names = (
+        "、".join(
+            f'<a href="/chat/{html.escape(x.code)}">{html.escape(x.name)}</a>'
+            for x in libs.values()
+        )
+        or "—"
+    )
     return web.Response(
         text=_INDEX.format(node=html.escape(desk.settings.node_id), libraries=names),
         content_type="text/html",
