@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bots.runtime import WAIT_TICK_SECONDS, Bots
 from desk.assets import add_asset_routes
 from desk.bus import EventBus
 from desk.clock import Clock
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 SIO_KEY = web.AppKey("sio", DeskServer)
 ROUTER_KEY = web.AppKey("router", Router)
+BOTS_KEY = web.AppKey("bots", Bots)
 
 
 async def make_state(settings: Settings) -> SharedState:
@@ -79,6 +81,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             directory=Directory(reads),
         )
         Fanout(sio, desk).attach(desk.bus)
+        bots = Bots(desk)
+        bots.attach(desk.bus)
+        app[BOTS_KEY] = bots
         namespaces = [
             ReaderNamespace(READER_NAMESPACE, desk),
             ConsoleNamespace(CONSOLE_NAMESPACE, desk),
@@ -102,7 +107,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         # After a restart the in-process state is empty: queue the waiting chats and count the
         # held ones again now, not at the first reconcile tick.
         await reconcile(desk)
-        scheduler = DeskScheduler(desk, router.request) if settings.scheduler else None
+        scheduler = (
+            DeskScheduler(
+                desk,
+                router.request,
+                [("waiting-bot", WAIT_TICK_SECONDS, lambda _desk: bots.tell_waiting())],
+            )
+            if settings.scheduler
+            else None
+        )
         if scheduler is not None:
             scheduler.start()
         log.info(

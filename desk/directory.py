@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bots.config import BotSettings, parse_bot_settings
 from desk.models import Consultant, Library
 
 #: Library settings edited by an admin reach every node within this long.
@@ -26,6 +27,7 @@ class LibraryInfo:
     routing_mode: str
     offer_timeout_seconds: int
     overflow_delay_seconds: int
+    bots: BotSettings
 
     @classmethod
     def of(cls, lib: Library) -> LibraryInfo:
@@ -40,6 +42,7 @@ class LibraryInfo:
             routing_mode=lib.routing_mode,
             offer_timeout_seconds=lib.offer_timeout_seconds,
             overflow_delay_seconds=lib.overflow_delay_seconds,
+            bots=parse_bot_settings(lib.bot_settings),
         )
 
 

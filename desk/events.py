@@ -180,3 +180,14 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReadMarked,
     PresenceChanged,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePositionTold(Event):
+    """The waiting bot worked out where a queued reader stands (sent to the reader live)."""
+
+    consultation_id: int
+    reader_id: int
+    position: int
+    #: Rounded-up expected wait; None when nobody who could serve the reader is online.
+    minutes: int | None

@@ -25,6 +25,7 @@ from desk.events import (
     MessagePosted,
     OfferWithdrawn,
     PresenceChanged,
+    QueuePositionTold,
     ReadMarked,
     TypingChanged,
 )
@@ -60,6 +61,7 @@ class Fanout:
         bus.subscribe(TypingChanged, self.typing)
         bus.subscribe(ReadMarked, self.read)
         bus.subscribe(PresenceChanged, self.presence)
+        bus.subscribe(QueuePositionTold, self.queue_position)
 
     async def _reader(self, reader_id: int, event: str, data: dict[str, Any]) -> None:
         await self.sio.emit(event, data, room=reader_room(reader_id), namespace=READER)
@@ -98,6 +100,19 @@ class Fanout:
                 await self.sio.emit(
                     "message", data, room=room, namespace=CONSOLE, skip_sid=skip_staff
                 )
+
+    async def queue_position(self, e: QueuePositionTold) -> None:
+        await self._reader(
+            e.reader_id,
+            "queue.position",
+            {
+                "consultation_id": e.consultation_id,
+                "position": e.position,
+                "ahead": max(0, e.position - 1),
+                "minutes": e.minutes,
+                "consultants_online": e.minutes is not None,
+            },
+        )
 
     async def queue_changed(self, e: ConsultationQueued) -> None:
         self._queue_notice(e.consultation.id)

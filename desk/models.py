@@ -29,6 +29,8 @@ class Library(Base):
     offer_timeout_seconds: Mapped[int] = mapped_column(Integer, default=30)
     #: A reader waits this long for the library's own consultants before overflowing.
     overflow_delay_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    #: Which bots speak in this library's chats and how (``bots.config.BotSettings``).
+    bot_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -171,3 +173,31 @@ class QuickPhrase(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BotText(Base):
+    """A library's own wording of one bot template in one language (the defaults are in
+    ``bots.texts``)."""
+
+    __tablename__ = "bot_texts"
+
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BotMark(Base):
+    """What the waiting bot last told a queued reader, so that it speaks calmly and only
+    when something changed, whichever node runs it next."""
+
+    __tablename__ = "bot_marks"
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), primary_key=True)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The long-wait (or nobody-online) offer of the form service went out.
+    offered_form: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -123,7 +123,7 @@ CONSOLE_EVENTS: dict[str, type[Payload]] = {
 }
 
 #: Server -> client events.
-READER_SERVER_EVENTS = frozenset({"message", "consultation", "typing", "read"})
+READER_SERVER_EVENTS = frozenset({"message", "consultation", "typing", "read", "queue.position"})
 CONSOLE_SERVER_EVENTS = frozenset(
     {
         "message",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -39,7 +39,13 @@ class DeskScheduler:
     """APScheduler with a clean stop: no new runs, the running ones finish, then shutdown (so
     no job is cancelled half-way and logged as failed)."""
 
-    def __init__(self, desk: Desk, request_routing: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        desk: Desk,
+        request_routing: Callable[[], None],
+        cluster_jobs: Sequence[tuple[str, float, Callable[[Desk], Awaitable[Any]]]] = (),
+    ) -> None:
+        """``cluster_jobs``: more (name, interval, job) that run once per tick across nodes."""
         self._s = AsyncIOScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 5}
         )
@@ -83,6 +89,8 @@ class DeskScheduler:
         cluster("sweep-consultants", SWEEP_SECONDS, sweeps.sweep_consultants)
         cluster("sweep-readers", SWEEP_SECONDS, sweeps.sweep_readers)
         cluster("reconcile", RECONCILE_SECONDS, sweeps.reconcile)
+        for name, interval, fn in cluster_jobs:
+            cluster(name, interval, fn)
 
     def start(self) -> None:
         self._s.start()

@@ -83,6 +83,9 @@ async def database_url(
     return url
 
 
+BOTS_OFF = '{"greeting": false, "waiting": false}'
+
+
 async def seed_demo(url: str, origin: str) -> None:
     engine = make_engine(url)
     try:
@@ -90,8 +93,12 @@ async def seed_demo(url: str, origin: str) -> None:
         # The tests embed the widget from a site of their own.
         async with engine.begin() as conn:
             await conn.execute(
-                text("UPDATE libraries SET allowed_origins = :o, overflow_delay_seconds = 30"),
-                {"o": f'["{EMBED_ORIGIN}"]'},
+                text(
+                    "UPDATE libraries SET allowed_origins = :o, overflow_delay_seconds = 30,"
+                    " bot_settings = :b"
+                ),
+                # The core's tests count every message: bots speak only where a test asks.
+                {"o": f'["{EMBED_ORIGIN}"]', "b": BOTS_OFF},
             )
     finally:
         await engine.dispose()

@@ -295,7 +295,8 @@ async def test_index_page_names_the_node_and_libraries(node: Node) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{node.base}/") as resp:
         page = await resp.text()
     assert resp.status == 200 and resp.content_type == "text/html"
-    assert "示例市公共图书馆（demo-pl）" in page and node.desk.settings.node_id in page
+    assert '<a href="/chat/demo-pl">示例市公共图书馆</a>' in page
+    assert node.desk.settings.node_id in page and 'href="/console/"' in page
 
 
 async def test_an_expired_console_session_is_refused(node: Node) -> None:
