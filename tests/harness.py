@@ -101,16 +101,18 @@ async def start_node(
     **overrides: Any,
 ) -> Node:
     port = free_port()
-    settings = Settings(
-        host="127.0.0.1",
-        port=port,
-        database_url=database_url,
-        redis_url=redis_url,
-        redis_prefix=prefix,
-        scheduler=False,
-        log_format="json",
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "redis_prefix": prefix,
+        # Tests move time themselves; browser tests turn the scheduler on.
+        "scheduler": False,
+        "log_format": "json",
         **overrides,
-    )
+    }
+    settings = Settings(**options)
     app = create_app(settings, clock=clock)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()

@@ -26,6 +26,13 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def from_the_desk_itself(environ: dict[str, Any]) -> bool:
+    """A browser request with no ``Origin`` that its browser marks same-origin: a page served
+    by the desk. Browsers send no ``Origin`` on a same-origin GET, which is how Engine.IO's
+    long-polling opens a session, and no page can forge ``Sec-Fetch-Site``."""
+    return not environ.get("HTTP_ORIGIN") and environ.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+
+
 def cookie(environ: dict[str, Any], name: str) -> str | None:
     raw = environ.get("HTTP_COOKIE")
     if not raw:

@@ -30,7 +30,7 @@ from desk.protocol import (
     Transfer,
     Typing,
 )
-from desk.sockets.base import DeskNamespace, cookie
+from desk.sockets.base import DeskNamespace, cookie, from_the_desk_itself
 from desk.states import HOLDING, State
 from transcripts.store import PAGE_LIMIT, Draft
 
@@ -66,7 +66,9 @@ class ConsoleNamespace(DeskNamespace):
         return origin in allowed
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
-        if not self.allowed_origin(environ.get("HTTP_ORIGIN")):
+        if not (
+            self.allowed_origin(environ.get("HTTP_ORIGIN")) or from_the_desk_itself(environ)
+        ):
             raise ConnectionRefusedError(
                 "open the console from the desk itself", {"code": "origin_not_allowed"}
             )

@@ -311,3 +311,42 @@ async def test_an_expired_console_session_is_refused(node: Node) -> None:
         headers={"Origin": node.base, "Cookie": f"desk_session={wang.cookie}"},
     )
     assert "log in first" in msg
+
+
+async def test_a_same_origin_page_without_origin_header_may_connect(node: Node) -> None:
+    """Browsers send no Origin on the same-origin GET that opens a long-polling session; they
+    mark it Sec-Fetch-Site instead, which no page can forge."""
+    wang = await Consultant.login(node.base, "wang")
+    cookie = {"Cookie": f"desk_session={wang.cookie}"}
+    polling = socketio.AsyncClient(reconnection=False)
+    await polling.connect(
+        node.base,
+        namespaces=["/console"],
+        transports=["polling"],
+        headers={"Sec-Fetch-Site": "same-origin", **cookie},
+        wait_timeout=5,
+    )
+    assert polling.connected
+    await polling.disconnect()
+    msg = await _refused(
+        node.base, namespaces=["/console"], headers={"Sec-Fetch-Site": "cross-site", **cookie}
+    )
+    assert "desk itself" in msg
+
+    reader = await Reader.register(node.base, "demo-pl")
+    auth = {"library": "demo-pl", "token": reader.token}
+    widget = socketio.AsyncClient(reconnection=False)
+    await widget.connect(
+        node.base,
+        namespaces=["/reader"],
+        transports=["polling"],
+        auth=auth,
+        headers={"Sec-Fetch-Site": "same-origin"},
+        wait_timeout=5,
+    )
+    assert widget.connected
+    await widget.disconnect()
+    msg = await _refused(
+        node.base, namespaces=["/reader"], auth=auth, headers={"Sec-Fetch-Site": "same-site"}
+    )
+    assert "may not embed" in msg

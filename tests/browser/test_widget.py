@@ -1,0 +1,525 @@
+"""The reader widget in a real browser, embedded on a library website of another origin, against
+a real desk node; the consultant side is the harness's Socket.IO client.
+
+Everything is asserted on what the reader sees, with Playwright's auto-waiting ``expect``.
+Playwright's CSS and role locators pierce the widget's open shadow root.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from desk.app import SIO_KEY
+from tests.browser.conftest import HostSite, embed_html
+from tests.harness import Consultant, Node
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "请问如何查找学位论文？"
+#: Reconnecting takes a few backoff steps of socket.io-client; waits that span one get longer.
+RECONNECT_MS = 30_000
+
+HOSTILE_CSS = """<style>
+html { font-size: 40px !important; }
+* { color: red !important; font-size: 40px !important; display: block; line-height: 4 !important;
+    font-family: serif !important; letter-spacing: 6px !important; text-transform: uppercase !important;
+    visibility: visible; transform: rotate(2deg); box-sizing: content-box !important; }
+div { padding: 30px !important; margin: 20px !important; border: 5px solid green !important;
+      background: yellow !important; width: 50px !important; position: static !important; }
+button { background: black !important; width: 500px !important; border-radius: 0 !important; }
+textarea { display: none !important; }
+section, h2, p { display: inline !important; }
+[hidden] { display: block !important; }
+</style>"""
+
+
+def panel(page: Page) -> Any:
+    return page.get_by_role("dialog")
+
+
+def launcher(page: Page, name: str = "在线咨询") -> Any:
+    return page.get_by_role("button", name=name)
+
+
+def log(page: Page) -> Any:
+    return page.get_by_role("log")
+
+
+def composer(page: Page, name: str = "输入消息") -> Any:
+    return page.get_by_role("textbox", name=name)
+
+
+async def open_widget(page: Page) -> None:
+    await launcher(page).click()
+    await expect(panel(page)).to_be_visible()
+    await expect(composer(page)).to_be_focused()
+
+
+async def send(page: Page, text: str) -> None:
+    await composer(page).fill(text)
+    await composer(page).press("Enter")
+
+
+def bubble(page: Page, text: str) -> Any:
+    """A message in the list whose body is exactly ``text``."""
+    return log(page).locator(".msg").filter(has=page.locator(".body", has_text=text))
+
+
+async def site(host_site: HostSite, desk: Node, library: str = "demo-pl", **kw: str) -> str:
+    return host_site.page(f"/{library}", embed_html(desk.base, library, **kw))
+
+
+async def consultant(desk: Node, username: str = "wang") -> Consultant:
+    c = await Consultant.login(desk.base, username)
+    await c.connect()
+    return c
+
+
+async def chat_with_wang(
+    live_desk: Node, host_site: HostSite, new_page: Any, **context: Any
+) -> tuple[Page, Consultant, int]:
+    """A reader on the library's site asks; wang accepts. Returns the page, wang and the id."""
+    page = await new_page(await site(host_site, live_desk), **context)
+    wang = await consultant(live_desk)
+    await open_widget(page)
+    await send(page, QUESTION)
+    accepted = await wang.accept_next()
+    cid = int(accepted["consultation"]["id"])
+    await expect(panel(page).get_by_text("王老师（示例市公共图书馆）正在为您解答")).to_be_visible()
+    return page, wang, cid
+
+
+async def stored_bodies(wang: Consultant, cid: int) -> list[str]:
+    page = await wang.ok("history", {"consultation_id": cid})
+    return [m["body"] for m in page["messages"] if m["visibility"] == "all"]
+
+
+def reader_sids(desk: Node) -> list[str]:
+    ns = desk.app[SIO_KEY].namespace_handlers["/reader"]
+    return list(ns.sessions)  # type: ignore[attr-defined]
+
+
+async def test_embed_on_other_origin_chat_both_ways(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    assert host_site.origin.split(":")[:2] != live_desk.base.split(":")[:2]
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+
+    # The library's name is in the header; the reader's question is shown as theirs.
+    await expect(panel(page).get_by_role("heading", name="示例市公共图书馆")).to_be_visible()
+    await expect(bubble(page, QUESTION)).to_have_class("msg m-reader")
+
+    # The consultant's reply, with name and library.
+    await wang.say(cid, "您好，请问是哪个专业的论文？")
+    reply = bubble(page, "您好，请问是哪个专业的论文？")
+    await expect(reply).to_have_class("msg m-consultant")
+    await expect(reply.locator(".by")).to_have_text("王老师 · 示例市公共图书馆")
+
+    # Typing indicator, both ways off again.
+    await wang.ok("typing", {"consultation_id": cid, "typing": True})
+    await expect(panel(page).get_by_text("咨询员正在输入…")).to_be_visible()
+    await wang.ok("typing", {"consultation_id": cid, "typing": False})
+    await expect(panel(page).get_by_text("咨询员正在输入…")).to_be_hidden()
+
+    # The reader's typing reaches the consultant, then the reply itself.
+    await composer(page).press_sequentially("计算")
+    typing = await wang.wait_for("typing", lambda e: e["consultation_id"] == cid)
+    assert typing["author_kind"] == "reader" and typing["typing"] is True
+    await composer(page).fill("计算机专业，第二行\n第三行")
+    await composer(page).press("Enter")
+    got = await wang.wait_for("message", lambda m: m["body"].startswith("计算机专业"))
+    assert got["body"] == "计算机专业，第二行\n第三行" and got["author_kind"] == "reader"
+    mine = bubble(page, "计算机专业")
+    await expect(mine).to_have_class("msg m-reader")
+    await expect(mine.locator(".st")).to_be_hidden()  # acked: neither "sending" nor "not sent"
+    assert await mine.locator(".body").inner_text() == "计算机专业，第二行\n第三行"
+
+    # The panel is visible, so the reader's read mark reaches the consultant.
+    read = await wang.wait_for("read", lambda e: e["consultation_id"] == cid and e["seq"] >= 3)
+    assert read["side"] == "reader"
+    # And the consultant's read mark shows on the reader's last message.
+    await wang.ok("read", {"consultation_id": cid, "seq": got["seq"]})
+    await expect(mine.locator(".st")).to_have_text("已读")
+
+
+async def test_reload_mid_chat_keeps_history_without_duplicates(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    await wang.say(cid, "第一条回复")
+    await send(page, "读者的第二个问题")
+    await wang.wait_for("message", lambda m: m["body"] == "读者的第二个问题")
+    await wang.say(cid, "第二条回复")
+    await expect(bubble(page, "第二条回复")).to_be_visible()
+
+    await page.reload()
+    # The panel was open, so it opens again, with the whole conversation exactly once.
+    await expect(panel(page)).to_be_visible()
+    for body in (QUESTION, "第一条回复", "读者的第二个问题", "第二条回复"):
+        await expect(bubble(page, body)).to_have_count(1)
+    await expect(log(page).locator(".msg")).to_have_count(4)
+    await expect(panel(page).get_by_text("王老师（示例市公共图书馆）正在为您解答")).to_be_visible()
+
+    # The same reader and consultation go on: new messages both ways.
+    await wang.say(cid, "重新加载后的回复")
+    await expect(bubble(page, "重新加载后的回复")).to_be_visible()
+    await send(page, "收到，谢谢")
+    await wang.wait_for("message", lambda m: m["body"] == "收到，谢谢")
+    assert await stored_bodies(wang, cid) == [
+        QUESTION, "第一条回复", "读者的第二个问题", "第二条回复", "重新加载后的回复", "收到，谢谢"
+    ]
+
+    # A reload in launcher mode after closing the panel: the launcher counts new replies.
+    await page.keyboard.press("Escape")
+    await expect(panel(page)).to_be_hidden()
+    await page.reload()
+    await wang.say(cid, "关闭面板时的回复")
+    await expect(launcher(page, "在线咨询, 1 条新消息")).to_be_visible()
+    await launcher(page, "在线咨询, 1 条新消息").click()
+    await expect(bubble(page, "关闭面板时的回复")).to_be_visible()
+    await expect(log(page).locator(".msg")).to_have_count(7)
+
+
+async def test_messages_written_offline_are_sent_once_on_reconnect(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    assert len(reader_sids(live_desk)) == 1
+
+    # Cut the reader off: the browser goes offline (new requests, including socket.io's
+    # polling handshake and WebSocket opens, fail) and the desk drops the reader's Engine.IO
+    # connection, which an emulated offline state alone does not close.
+    context = page.context
+    await context.set_offline(True)
+    await context.route("**/socket.io/**", _abort)
+    sio = live_desk.app[SIO_KEY]
+    for sid in reader_sids(live_desk):
+        await sio.eio.disconnect(sio.manager.eio_sid_from_sid(sid, "/reader"))
+    await expect(panel(page).get_by_role("status").filter(has_text="网络已断开")).to_be_visible()
+    await live_desk.until(lambda: _no_readers(live_desk), "the reader's socket is gone")
+
+    await send(page, "离线时写的第一条")
+    await send(page, "离线时写的第二条")
+    for body in ("离线时写的第一条", "离线时写的第二条"):
+        await expect(bubble(page, body).locator(".st")).to_have_text("尚未发送")
+    assert not reader_sids(live_desk)  # still offline: nothing can have been sent
+
+    # Unsent messages survive a reload while offline (the outbox is in localStorage).
+    outbox = await page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.startsWith('deskwidget:'))"
+        ".map(k => localStorage.getItem(k)).join('')"
+    )
+    assert "离线时写的第一条" in outbox and "离线时写的第二条" in outbox
+
+    await context.unroute("**/socket.io/**")
+    await context.set_offline(False)
+    first = await wang.wait_for(
+        "message", lambda m: m["body"] == "离线时写的第一条", timeout=RECONNECT_MS / 1000
+    )
+    second = await wang.wait_for("message", lambda m: m["body"] == "离线时写的第二条")
+    assert first["seq"] < second["seq"]  # sent in the order written
+    for body in ("离线时写的第一条", "离线时写的第二条"):
+        await expect(bubble(page, body).locator(".st")).to_be_hidden(timeout=RECONNECT_MS)
+        await expect(bubble(page, body)).to_have_count(1)
+    await expect(panel(page).get_by_role("status").filter(has_text="网络已断开")).to_be_hidden()
+    bodies = await stored_bodies(wang, cid)
+    assert bodies.count("离线时写的第一条") == 1 and bodies.count("离线时写的第二条") == 1
+    assert await page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.includes(':lib:'))"
+        ".every(k => JSON.parse(localStorage.getItem(k)).outbox.length === 0)"
+    )
+
+
+async def _abort(route: Any) -> None:
+    await route.abort()
+
+
+async def _no_readers(desk: Node) -> bool:
+    return not reader_sids(desk)
+
+
+async def test_server_hang_up_reconnects_and_catches_up(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    """A desk node going down disconnects its sockets on purpose ("io server disconnect"),
+    which socket.io-client does not retry by itself: the widget must."""
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    sio = live_desk.app[SIO_KEY]
+    for sid in reader_sids(live_desk):
+        await sio.disconnect(sid, namespace="/reader")
+    await live_desk.until(lambda: _no_readers(live_desk), "the reader's socket is gone")
+    await wang.say(cid, "读者断开期间的回复")  # missed as an event, recovered by resume
+    await expect(bubble(page, "读者断开期间的回复")).to_be_visible(timeout=RECONNECT_MS)
+    await expect(bubble(page, "读者断开期间的回复")).to_have_count(1)
+
+
+async def test_reader_ends_the_chat(live_desk: Node, host_site: HostSite, new_page: Any) -> None:
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    await panel(page).get_by_role("button", name="结束咨询").click()
+    await expect(panel(page).get_by_text("确定结束本次咨询吗？")).to_be_visible()
+    await panel(page).get_by_role("button", name="继续咨询").click()  # changed their mind
+    await expect(panel(page).get_by_text("确定结束本次咨询吗？")).to_be_hidden()
+    await composer(page).fill("还没写完的话")
+
+    await panel(page).get_by_role("button", name="结束咨询").click()
+    await panel(page).get_by_role("button", name="结束", exact=True).click()
+    await expect(panel(page).get_by_text("您已结束本次咨询。")).to_be_visible()
+    ended = await wang.wait_for("consultation", lambda c: c["id"] == cid)
+    assert ended["state"] == "closed" and ended["ended_by"] == "reader"
+    await expect(panel(page).get_by_role("button", name="结束咨询")).to_be_hidden()
+    await expect(composer(page)).to_be_disabled()
+    await expect(composer(page)).to_have_value("还没写完的话")  # nothing typed is lost
+
+    # A new consultation starts from the ended one.
+    await panel(page).get_by_role("button", name="开始新的咨询").click()
+    await expect(log(page).locator(".msg")).to_have_count(0)
+    await expect(composer(page)).to_be_enabled()
+    await composer(page).press("Enter")
+    offer = await wang.wait_for("offer", lambda o: o["consultation"]["id"] != cid)
+    assert offer["consultation"]["subject"] == "还没写完的话"
+
+
+async def test_consultant_ending_says_so(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    await wang.ok("consultation.close", {"consultation_id": cid})
+    await expect(panel(page).get_by_text("咨询员已结束本次咨询。")).to_be_visible()
+    await expect(panel(page).get_by_role("button", name="开始新的咨询")).to_be_visible()
+
+
+async def test_markup_is_shown_as_text(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    evil = '<img src=x onerror="window.__xss=1">'
+    await wang.say(cid, evil)
+    await send(page, evil + "<b>bold</b>")
+    await wang.wait_for("message", lambda m: m["body"] == evil + "<b>bold</b>")
+    await expect(bubble(page, evil).first.locator(".body")).to_have_text(evil)
+    await expect(bubble(page, evil + "<b>bold</b>").locator(".body")).to_have_text(evil + "<b>bold</b>")
+    assert await log(page).locator("img, b").count() == 0
+    assert await page.evaluate("() => window.__xss") is None
+
+
+STYLE_PROPS = [
+    "color", "font-size", "font-family", "line-height", "letter-spacing", "text-transform",
+    "display", "position", "padding-top", "margin-top", "border-top-width", "background-color",
+    "width", "height", "transform", "visibility",
+]
+
+COMPUTED = """([sel, props]) => {
+    const host = document.querySelector('[data-desk-widget]');
+    const hostStyle = getComputedStyle(host);
+    const out = {host: props.map(p => hostStyle.getPropertyValue(p))};
+    for (const s of sel) {
+        const el = host.shadowRoot.querySelector(s);
+        const cs = getComputedStyle(el);
+        out[s] = props.map(p => cs.getPropertyValue(p));
+    }
+    return out;
+}"""
+
+
+async def test_hostile_page_css_does_not_change_the_widget(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    plain = host_site.page("/plain", embed_html(live_desk.base, "demo-pl"))
+    hostile = host_site.page("/hostile", embed_html(live_desk.base, "demo-pl", body=HOSTILE_CSS))
+    seen = []
+    for url in (plain, hostile):
+        # Phone width: there the page's transform on <body> would capture position: fixed
+        # (the widget sits in the top layer to escape it).
+        page = await new_page(url, viewport={"width": 360, "height": 640})
+        await expect(launcher(page)).to_be_in_viewport()
+        closed = await page.evaluate(COMPUTED, [[".launcher"], STYLE_PROPS])
+        await open_widget(page)
+        assert await panel(page).bounding_box() == {"x": 0, "y": 0, "width": 360, "height": 640}
+        await send(page, "一个问题")
+        await expect(bubble(page, "一个问题").locator(".st")).to_be_hidden()
+        opened = await page.evaluate(
+            COMPUTED,
+            [[".panel", "header", ".title", ".input", ".send", ".msg", ".body", ".log"], STYLE_PROPS],
+        )
+        seen.append((closed, opened))
+    assert seen[0] == seen[1]
+    # And it looks like the widget, not like the page: e.g. the launcher's own text colour.
+    assert seen[1][0][".launcher"][0] == "rgb(255, 255, 255)"
+
+
+async def test_widget_leaves_the_host_page_alone(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    bare = "<!doctype html><html><head><title>t</title></head><body><h1>Library home</h1></body></html>"
+    before_url = host_site.page("/bare", bare)
+    page = await new_page(before_url)
+    globals_before = set(await page.evaluate("() => Object.keys(window)"))
+    page = await new_page(await site(host_site, live_desk))
+    await expect(launcher(page)).to_be_visible()
+    added = set(await page.evaluate("() => Object.keys(window)")) - globals_before
+    assert added <= {"DeskWidget"}, added
+    shape = await page.evaluate(
+        """() => ({
+            body: [...document.body.children].map(e => e.tagName + (e.dataset.deskWidget ? ':w' : '')),
+            styles: document.querySelectorAll('style, link[rel=stylesheet]').length,
+            h1: getComputedStyle(document.querySelector('h1')).fontSize,
+        })"""
+    )
+    assert shape == {"body": ["H1", "SCRIPT", "DIV:w"], "styles": 0, "h1": "32px"}
+    # No visitor token is created merely by viewing a page.
+    assert await page.evaluate("() => Object.keys(localStorage).length") == 0
+
+
+async def test_english_is_sent_as_the_consultation_language(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page = await new_page(await site(host_site, live_desk))
+    wang = await consultant(live_desk)
+    await open_widget(page)
+    await panel(page).get_by_role("button", name="Switch to English").click()
+    await expect(panel(page)).to_have_accessible_name("Demo City Public Library live help")
+    await send_en(page, "How do I renew a book?")
+    offer = await wang.wait_for("offer")
+    assert offer["consultation"]["language"] == "en"
+    await wang.ok("offer.accept", {"consultation_id": offer["consultation"]["id"]})
+    await expect(
+        panel(page).get_by_text("王老师 (Demo City Public Library) is answering you")
+    ).to_be_visible()
+    # The choice is remembered for this library.
+    await page.reload()
+    await expect(panel(page).get_by_role("button", name="切换到中文")).to_be_visible()
+
+
+async def send_en(page: Page, text: str) -> None:
+    await composer(page, "Your message").fill(text)
+    await composer(page, "Your message").press("Enter")
+
+
+async def test_data_lang_en_and_a_language_the_library_does_not_serve(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    # demo-ul answers in Chinese only: the refusal is explained and the question kept.
+    page = await new_page(await site(host_site, live_desk, "demo-ul", attrs='data-lang="en"'))
+    await launcher(page, "Ask a librarian").click()
+    await expect(panel(page).get_by_text("This library answers in: Chinese.")).to_be_visible()
+    await send_en(page, "Do you have English books?")
+    await expect(panel(page).get_by_role("alert")).to_have_text(
+        "This library does not answer in that language. Available: Chinese."
+    )
+    await expect(composer(page, "Your message")).to_have_value("Do you have English books?")
+
+
+async def test_too_long_message_is_refused_and_kept(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page = await new_page(await site(host_site, live_desk))
+    await open_widget(page)
+    long = "书" * 4001
+    await send(page, long)
+    await expect(panel(page).get_by_role("alert")).to_have_text(
+        "消息太长了（最多 4000 字），请缩短后再发送。"
+    )
+    await expect(composer(page)).to_have_value(long)
+
+
+async def test_phone_width_fills_the_screen(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page = await new_page(await site(host_site, live_desk), viewport={"width": 360, "height": 640})
+    await expect(launcher(page)).to_be_in_viewport()
+    await open_widget(page)
+    box = await panel(page).bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 360, "height": 640}
+    for part in (composer(page), panel(page).get_by_role("button", name="发送"), log(page)):
+        await expect(part).to_be_in_viewport()
+    await send(page, "手机上的问题")
+    await expect(bubble(page, "手机上的问题")).to_be_in_viewport()
+
+
+async def test_keyboard_only(live_desk: Node, host_site: HostSite, new_page: Any) -> None:
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    await page.keyboard.press("Escape")
+    await expect(panel(page)).to_be_hidden()
+    await expect(launcher(page)).to_be_focused()
+
+    await page.keyboard.press("Enter")
+    await expect(panel(page)).to_be_visible()
+    await expect(composer(page)).to_be_focused()
+    await page.keyboard.type("第一行")
+    await page.keyboard.press("Shift+Enter")
+    await page.keyboard.type("第二行")
+    await page.keyboard.press("Enter")
+    got = await wang.wait_for("message", lambda m: m["body"].startswith("第一行"))
+    assert got["body"] == "第一行\n第二行"
+    await expect(composer(page)).to_have_value("")
+
+    # Back from the text box to "end chat", confirm, and land on "start a new chat".
+    await page.keyboard.press("Shift+Tab")  # the message list
+    await page.keyboard.press("Shift+Tab")  # minimize
+    await page.keyboard.press("Shift+Tab")  # end chat
+    await expect(panel(page).get_by_role("button", name="结束咨询")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(panel(page).get_by_role("button", name="继续咨询")).to_be_focused()
+    await page.keyboard.press("Shift+Tab")
+    await expect(panel(page).get_by_role("button", name="结束", exact=True)).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(panel(page).get_by_text("您已结束本次咨询。")).to_be_visible()
+    await expect(panel(page).get_by_role("button", name="开始新的咨询")).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(launcher(page)).to_be_focused()
+
+
+async def test_accessible_roles(live_desk: Node, host_site: HostSite, new_page: Any) -> None:
+    page = await new_page(await site(host_site, live_desk))
+    await expect(launcher(page)).to_have_attribute("aria-expanded", "false")
+    await open_widget(page)
+    await expect(launcher(page)).to_be_hidden()
+    await expect(panel(page)).to_have_accessible_name("示例市公共图书馆 在线咨询")
+    await expect(log(page)).to_have_attribute("aria-live", "polite")
+    await expect(log(page)).to_have_accessible_name("咨询记录")
+    await expect(panel(page).get_by_role("status")).to_have_attribute("aria-live", "polite")
+    await expect(composer(page)).to_be_visible()
+    for name in ("发送", "English", "收起咨询窗口"):
+        await expect(panel(page).get_by_role("button", name=name)).to_be_visible()
+
+
+async def test_refused_token_is_replaced(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    url = await site(host_site, live_desk)
+    page = await new_page()
+    key = f"deskwidget:{live_desk.base}:token"
+    await page.add_init_script(f"localStorage.setItem({json.dumps(key)}, 'not-a-token')")
+    await page.goto(url)
+    wang = await consultant(live_desk)
+    await open_widget(page)
+    await send(page, QUESTION)
+    await wang.accept_next()
+    await expect(bubble(page, QUESTION).locator(".st")).to_be_hidden()
+    assert await page.evaluate(f"() => localStorage.getItem({json.dumps(key)})") != "not-a-token"
+
+
+async def test_full_page_mode(live_desk: Node, host_site: HostSite, new_page: Any) -> None:
+    page = await new_page(
+        await site(host_site, live_desk, attrs='data-mode="page"'), viewport={"width": 1000, "height": 700}
+    )
+    await expect(panel(page)).to_be_visible()
+    await expect(launcher(page)).to_have_count(0)
+    assert await panel(page).bounding_box() == {"x": 0, "y": 0, "width": 1000, "height": 700}
+    await expect(panel(page).get_by_role("button", name="收起咨询窗口")).to_be_hidden()
+
+
+async def test_desk_chat_page(live_desk: Node, new_page: Any) -> None:
+    """The desk's own full-page chat (``/chat/{code}``), same origin as the desk."""
+    page = await new_page(f"{live_desk.base}/chat/demo-pl?lang=en")
+    wang = await consultant(live_desk)
+    await expect(panel(page)).to_have_accessible_name("Demo City Public Library live help")
+    await send_en(page, "A question from the desk's own page")
+    offer = await wang.wait_for("offer")
+    assert offer["consultation"]["language"] == "en"
+    await expect(bubble(page, "A question from the desk's own page").locator(".st")).to_be_hidden()
+

@@ -1,0 +1,231 @@
+// The console once signed in: top bar, offers and queue, the chats, dialogs and notices.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import * as api from "./api";
+import { ChatPane } from "./ChatPane";
+import { ChatTabs } from "./ChatTabs";
+import { type Alerts, type Chat, DeskClient } from "./client";
+import { focusComposer } from "./dom";
+import { apiErrorText } from "./errors";
+import { type Key, lang, t } from "./i18n";
+import { beep, desktopNotify, pageInBackground, unlockAudio } from "./notify";
+import { PhraseManager } from "./PhraseManager";
+import { Sidebar } from "./Sidebar";
+import { TopBar } from "./TopBar";
+import { TransferDialog } from "./TransferDialog";
+import type { Consultation, Me, Message, Phrase } from "./types";
+
+interface Toast {
+  id: number;
+  text: string;
+  kind: "info" | "error";
+}
+
+/** Notices disappear after this long (they stay in the console's chat where it matters). */
+const TOAST_MS = 10_000;
+
+export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notice?: string) => void }) {
+  const [, setTick] = useState(0);
+  const rerender = () => setTick((n) => n + 1);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [phrases, setPhrases] = useState<Phrase[]>([]);
+  const [canEditLibrary, setCanEditLibrary] = useState(false);
+  const [phraseError, setPhraseError] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<{ kind: "transfer"; id: number } | { kind: "phrases" } | null>(
+    null,
+  );
+  const [confirmLogout, setConfirmLogout] = useState(false);
+  const toastSeq = useRef(0);
+  const clientRef = useRef<DeskClient | null>(null);
+
+  const toast = (text: string, kind: "info" | "error" = "info") => {
+    const id = ++toastSeq.current;
+    setToasts((list) => [...list.slice(-4), { id, text, kind }]);
+    window.setTimeout(() => setToasts((list) => list.filter((x) => x.id !== id)), TOAST_MS);
+  };
+
+  const client = useMemo(() => {
+    const alerts: Alerts = {
+      newChat(c: Consultation) {
+        beep("chat");
+        const lib = clientRef.current?.libraryName(c.library, lang()) ?? c.library;
+        if (pageInBackground()) {
+          desktopNotify(t("newChatNotice", { library: lib }), c.subject, `chat-${c.id}`, () =>
+            clientRef.current?.activate(c.id),
+          );
+        }
+      },
+      newMessage(chat: Chat, m: Message) {
+        const background = pageInBackground();
+        if (background || clientRef.current?.activeId !== chat.id) beep("message");
+        if (background && m.author_kind === "reader") {
+          desktopNotify(
+            t("newMessageNotice", { id: chat.consultation.reader_id }),
+            m.body.slice(0, 140),
+            `chat-${chat.id}`,
+            () => clientRef.current?.activate(chat.id),
+          );
+        }
+      },
+      toast(key: string, vars: Record<string, string | number>, kind?: "info" | "error") {
+        toast(t(key as Key, vars), kind);
+      },
+      expired() {
+        clientRef.current?.stop();
+        props.onSignedOut(t("sessionExpired"));
+      },
+    };
+    const c = new DeskClient(props.me, alerts);
+    clientRef.current = c;
+    return c;
+  }, [props.me.id]);
+
+  const loadPhrases = async () => {
+    try {
+      const r = await api.listPhrases();
+      setPhrases(r.phrases);
+      setCanEditLibrary(r.can_edit_library);
+      setPhraseError(null);
+    } catch (e) {
+      setPhraseError(t("phrasesLoadFailed", { message: apiErrorText(e) }));
+    }
+  };
+
+  useEffect(() => {
+    const off = client.subscribe(rerender);
+    client.start();
+    void loadPhrases();
+    api
+      .libraries()
+      .then((libs) => client.addLibraries(libs))
+      .catch(() => {
+        // Older desks have no /api/libraries: colleagues.list names them after connecting.
+      });
+    // Timers on screen (waiting times, offer deadlines, typing expiry) move every second.
+    const tick = window.setInterval(rerender, 1000);
+    const onVisible = () => {
+      if (document.visibilityState === "visible") client.markActiveRead();
+    };
+    const onGesture = () => unlockAudio();
+    const onKey = (e: KeyboardEvent) => {
+      if (document.querySelector('[role="dialog"]')) return;
+      if ((e.altKey || e.ctrlKey) && !e.shiftKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+        e.preventDefault();
+        client.cycle(e.key === "ArrowUp" ? -1 : 1);
+        focusComposer();
+      }
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    window.addEventListener("focus", onVisible);
+    window.addEventListener("pointerdown", onGesture);
+    window.addEventListener("keydown", onGesture);
+    window.addEventListener("keydown", onKey);
+    return () => {
+      off();
+      client.stop();
+      window.clearInterval(tick);
+      document.removeEventListener("visibilitychange", onVisible);
+      window.removeEventListener("focus", onVisible);
+      window.removeEventListener("pointerdown", onGesture);
+      window.removeEventListener("keydown", onGesture);
+      window.removeEventListener("keydown", onKey);
+    };
+  }, [client]);
+
+  const unread = client.totalUnread();
+  useEffect(() => {
+    const base = t("appTitle") + " · " + t("appSubtitle");
+    document.title = unread > 0 ? `(${unread}) ${base}` : base;
+  }, [unread, lang()]);
+
+  const logout = async () => {
+    const pending = client.outbox.all().length;
+    if (pending > 0 && !confirmLogout) {
+      setConfirmLogout(true);
+      toast(t("logoutPending", { n: pending }), "error");
+      return;
+    }
+    client.stop();
+    client.forgetLocal();
+    try {
+      await api.logout();
+    } catch {
+      // The session cookie is dropped by the desk; a failed call leaves nothing to undo here.
+    }
+    props.onSignedOut();
+  };
+
+  const active = client.activeId !== null ? client.chats.get(client.activeId) : undefined;
+
+  return (
+    <div class="console">
+      <TopBar
+        client={client}
+        onLang={props.onLang}
+        onLogout={() => void logout()}
+        onPhrases={() => setDialog({ kind: "phrases" })}
+      />
+      {client.conn !== "connected" && (
+        <p class={`conn-banner conn-${client.conn}`} role="status">
+          {t(`conn_${client.conn === "expired" ? "reconnecting" : client.conn}` as Key)}
+        </p>
+      )}
+      <div class="layout">
+        <Sidebar client={client} onError={(m) => toast(m, "error")} />
+        <main class="chats" aria-label={t("chats")}>
+          <ChatTabs client={client} />
+          {active ? (
+            <ChatPane
+              key={active.id}
+              client={client}
+              chat={active}
+              phrases={phrases}
+              phraseError={phraseError}
+              onTransfer={() => setDialog({ kind: "transfer", id: active.id })}
+              onError={(m) => toast(m, "error")}
+            />
+          ) : (
+            <p class="empty">{t("noChats")}</p>
+          )}
+        </main>
+      </div>
+      <p class="help">{t("keyboardHelp")}</p>
+      <div class="toasts" role="status" aria-live="polite">
+        {toasts.map((x) => (
+          <div key={x.id} class={`toast toast-${x.kind}`}>
+            <span>{x.text}</span>
+            <button
+              type="button"
+              class="link"
+              aria-label={t("closeDialog")}
+              onClick={() => setToasts((l) => l.filter((y) => y.id !== x.id))}
+            >
+              ×
+            </button>
+          </div>
+        ))}
+      </div>
+      {dialog?.kind === "transfer" && (
+        <TransferDialog
+          client={client}
+          chatId={dialog.id}
+          onClose={() => {
+            setDialog(null);
+            focusComposer();
+          }}
+        />
+      )}
+      {dialog?.kind === "phrases" && (
+        <PhraseManager
+          phrases={phrases}
+          canEditLibrary={canEditLibrary}
+          languages={props.me.languages}
+          onChanged={() => void loadPhrases()}
+          onClose={() => {
+            setDialog(null);
+            focusComposer();
+          }}
+        />
+      )}
+    </div>
+  );
+}

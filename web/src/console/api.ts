@@ -1,0 +1,91 @@
+// The desk's HTTP API for the console: same origin, cookie session, JSON bodies (the desk's
+// CSRF rules: a cross-site form cannot send application/json without a preflight).
+
+import type { DeskError, Library, Me, Phrase } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: DeskError,
+  ) {
+    super(error.message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  };
+  if (body !== undefined) {
+    init.headers = { ...init.headers, "Content-Type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  let resp: Response;
+  try {
+    resp = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { code: "network", message: "network error" });
+  }
+  let data: unknown = null;
+  try {
+    data = await resp.json();
+  } catch {
+    // A proxy error page or an empty reply: described by the status below.
+  }
+  const obj = data as { ok?: boolean; error?: DeskError } | null;
+  if (!resp.ok || !obj || obj.ok !== true) {
+    const error = obj?.error ?? { code: `http_${resp.status}`, message: resp.statusText || "error" };
+    throw new ApiError(resp.status, error);
+  }
+  return data as T;
+}
+
+export async function me(): Promise<Me | null> {
+  try {
+    const r = await call<{ consultant: Me }>("GET", "/api/me");
+    return r.consultant;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function login(username: string, password: string): Promise<void> {
+  await call("POST", "/api/login", { username, password });
+}
+
+export async function logout(): Promise<void> {
+  await call("POST", "/api/logout");
+}
+
+export async function libraries(): Promise<Library[]> {
+  const r = await call<{ libraries: Library[] }>("GET", "/api/libraries");
+  return r.libraries;
+}
+
+export interface PhraseList {
+  phrases: Phrase[];
+  can_edit_library: boolean;
+}
+
+export async function listPhrases(): Promise<PhraseList> {
+  return call<PhraseList>("GET", "/api/phrases");
+}
+
+export type PhraseFields = Pick<Phrase, "shortcut" | "title" | "body" | "language">;
+
+export async function createPhrase(scope: Phrase["scope"], f: PhraseFields): Promise<Phrase> {
+  const r = await call<{ phrase: Phrase }>("POST", "/api/phrases", { scope, ...f });
+  return r.phrase;
+}
+
+export async function updatePhrase(id: number, f: Partial<PhraseFields>): Promise<Phrase> {
+  const r = await call<{ phrase: Phrase }>("PATCH", `/api/phrases/${id}`, f);
+  return r.phrase;
+}
+
+export async function deletePhrase(id: number): Promise<void> {
+  await call("DELETE", `/api/phrases/${id}`);
+}

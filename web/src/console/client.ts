@@ -1,0 +1,892 @@
+// The console's connection to the desk and everything it knows: chats, offers, the queue,
+// presence and the outbox. Plain TypeScript with a change listener, so the protocol rules
+// (resume, paging, seq order and de-duplication, the outbox) live apart from the views.
+
+import { io, type Socket } from "socket.io-client";
+import { type OutboxItem, Outbox, RETRYABLE } from "./outbox";
+import { newClientMsgId, readJson, remove, writeJson } from "./storage";
+import {
+  ACTIVE_STATES,
+  type Ack,
+  type Colleague,
+  type Consultation,
+  type DeskError,
+  type Library,
+  type Load,
+  type Me,
+  type Message,
+  type QueueItem,
+  type ResumeEntry,
+  type Status,
+} from "./types";
+
+export type ConnState = "connecting" | "resuming" | "connected" | "reconnecting" | "offline" | "expired";
+
+/** How long to wait for an acknowledgement before treating the request as unanswered. */
+const ACK_TIMEOUT_MS = 10_000;
+/** A shown "reader is typing" expires after this long without news (the desk never expires it). */
+export const TYPING_SHOWN_MS = 8_000;
+/** While the consultant keeps typing, `typing: true` is repeated this often... */
+const TYPING_REPEAT_MS = 4_000;
+/** ...and `typing: false` follows this long after the last keystroke. */
+const TYPING_IDLE_MS = 3_000;
+/** The desk answers at most 50 consultations per resume. */
+const RESUME_LIMIT = 50;
+/** Messages kept for a chat the console does not know yet (it arrives in chat.assigned). */
+const EARLY_LIMIT = 200;
+
+export interface SendFailure {
+  client_msg_id: string;
+  body: string;
+  private: boolean;
+  reason: DeskError;
+}
+
+export interface Chat {
+  id: number;
+  consultation: Consultation;
+  /** Sorted by seq, one per seq. */
+  messages: Message[];
+  /** The staff read mark this console has sent (or learned). */
+  staffRead: number;
+  /** The reader's read mark. */
+  readerRead: number;
+  readerTypingUntil: number;
+  failures: SendFailure[];
+  draft: string;
+  privateMode: boolean;
+}
+
+export interface Offer {
+  consultation: Consultation;
+  expiresAt: number | null;
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: "info" | "error";
+}
+
+/** What the views need to tell the consultant about something that happened. */
+export interface Alerts {
+  newChat(chat: Consultation, how: string): void;
+  newMessage(chat: Chat, m: Message): void;
+  toast(key: string, vars: Record<string, string | number>, kind?: "info" | "error"): void;
+  expired(): void;
+}
+
+type Handler = () => void;
+
+function maxSeq(chat: Chat): number {
+  const last = chat.messages[chat.messages.length - 1];
+  return last ? last.seq : 0;
+}
+
+export function isEnded(c: Consultation): boolean {
+  return !ACTIVE_STATES.has(c.state);
+}
+
+export class DeskClient {
+  conn: ConnState = "connecting";
+  status: Status;
+  connected = false;
+  /** The desk's figure, from presence and acknowledgements (see heldCount). */
+  load = 0;
+  capacity: number;
+  chats = new Map<number, Chat>();
+  /** Tab order. */
+  order: number[] = [];
+  activeId: number | null = null;
+  offers = new Map<number, Offer>();
+  queue: QueueItem[] = [];
+  queueFetchedAt = Date.now();
+  libraries = new Map<string, Library>();
+  librariesById = new Map<number, Library>();
+  readonly outbox: Outbox;
+
+  private socket: Socket | null = null;
+  private listeners = new Set<Handler>();
+  private notifyQueued = false;
+  private inflight = new Set<number>();
+  private retryTimer: number | undefined;
+  private retryDelay = 1000;
+  private queueTimer: number | undefined;
+  private reconnectTimer: number | undefined;
+  private early = new Map<number, Message[]>();
+  private typingOut = new Map<number, { sentAt: number; idle: number | undefined }>();
+  private restored: number[];
+  private stopped = false;
+  private readonly chatsKey: string;
+  private readonly statusKey: string;
+
+  constructor(
+    readonly me: Me,
+    private readonly alerts: Alerts,
+  ) {
+    this.capacity = me.max_chats;
+    this.outbox = new Outbox(`desk.console.outbox.${me.id}`);
+    this.chatsKey = `desk.console.chats.${me.id}`;
+    this.statusKey = `desk.console.status.${me.id}`;
+    this.restored = readJson(
+      this.chatsKey,
+      (v): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x)),
+      [],
+    );
+    // A fresh sign-in starts "away" so nothing is routed before the consultant says so; a
+    // reload keeps the status chosen last.
+    this.status = readJson(
+      this.statusKey,
+      (v): v is Status => v === "online" || v === "busy" || v === "away",
+      "away" as Status,
+    );
+  }
+
+  // ---- change notification -------------------------------------------------------------
+
+  subscribe(fn: Handler): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      for (const fn of this.listeners) fn();
+    });
+  }
+
+  // ---- connection ----------------------------------------------------------------------
+
+  start(): void {
+    const socket = io("/console", {
+      withCredentials: true,
+      // Read at every (re)connection, so a reconnect keeps the status chosen meanwhile.
+      auth: (cb) => cb({ status: this.status }),
+      // WebSocket only: the desk refuses a console handshake without an Origin header, and
+      // browsers send none on same-origin polling GETs (a WebSocket handshake always has one).
+      transports: ["websocket"],
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 10_000,
+    });
+    this.socket = socket;
+    socket.on("connect", () => void this.onConnect());
+    socket.on("disconnect", (reason) => this.onDisconnect(reason));
+    socket.on("connect_error", (err) => this.onConnectError(err));
+    socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("consultation", (c: Consultation) => this.onConsultation(c));
+    socket.on("typing", (p: { consultation_id: number; typing: boolean }) => this.onTyping(p));
+    socket.on("read", (p: { consultation_id: number; side: string; seq: number }) =>
+      this.onRead(p),
+    );
+    socket.on("offer", (p: { consultation: Consultation; expires_at: string | null }) =>
+      this.onOffer(p.consultation, p.expires_at),
+    );
+    socket.on("offer.withdrawn", (p: { consultation_id: number; reason: string }) =>
+      this.onOfferWithdrawn(p),
+    );
+    socket.on(
+      "chat.assigned",
+      (p: { consultation: Consultation; how: string; messages: Message[] }) =>
+        this.onAssigned(p),
+    );
+    socket.on("chat.released", (p: { consultation_id: number; reason: string }) =>
+      this.onReleased(p),
+    );
+    socket.on("queue.changed", () => this.scheduleQueueRefresh());
+    socket.on("presence", (p: Load & { connected: boolean }) => {
+      this.setLoad(p);
+      this.connected = p.connected;
+      this.changed();
+    });
+    window.addEventListener("online", this.onBrowserOnline);
+    window.addEventListener("offline", this.onBrowserOffline);
+    window.addEventListener("storage", this.onStorage);
+  }
+
+  private onStorage = (e: StorageEvent): void => {
+    if (e.key !== null && !e.key.startsWith("desk.console.outbox.")) return;
+    this.outbox.reload();
+    this.changed();
+    this.flush();
+  };
+
+  stop(): void {
+    this.stopped = true;
+    window.removeEventListener("online", this.onBrowserOnline);
+    window.removeEventListener("offline", this.onBrowserOffline);
+    window.removeEventListener("storage", this.onStorage);
+    window.clearTimeout(this.retryTimer);
+    window.clearTimeout(this.queueTimer);
+    window.clearTimeout(this.reconnectTimer);
+    this.socket?.disconnect();
+    this.socket = null;
+    this.listeners.clear();
+  }
+
+  /** Forget everything this browser keeps for the consultant (at sign-out). */
+  forgetLocal(): void {
+    this.outbox.clear();
+    remove(this.chatsKey);
+    remove(this.statusKey);
+  }
+
+  private onBrowserOnline = (): void => {
+    if (!this.socket || this.conn === "expired") return;
+    if (!this.socket.connected) this.socket.connect();
+    // The socket may have survived the outage: catch up (resume is always safe) and send.
+    else if (this.conn === "offline") void this.onConnect();
+  };
+
+  private onBrowserOffline = (): void => {
+    if (this.conn !== "expired") this.setConn("offline");
+  };
+
+  private setConn(c: ConnState): void {
+    this.conn = c;
+    this.changed();
+  }
+
+  private async onConnect(): Promise<void> {
+    this.setConn("resuming");
+    await this.resume();
+    void this.refreshQueue();
+    if (this.libraries.size === 0) void this.loadLibraries();
+  }
+
+  private onDisconnect(reason: string): void {
+    this.inflight.clear();
+    for (const chat of this.chats.values()) chat.readerTypingUntil = 0;
+    if (this.stopped || reason === "io client disconnect") return;
+    this.setConn(navigator.onLine === false ? "offline" : "reconnecting");
+    if (reason === "io server disconnect") {
+      // The desk hung up on purpose (e.g. a node shutting down): Socket.IO will not retry.
+      this.retryConnect();
+    }
+  }
+
+  private onConnectError(err: Error): void {
+    if (/unauthenticated/.test(err.message)) {
+      // The session is gone (signed out elsewhere, expired): back to the sign-in screen.
+      this.setConn("expired");
+      this.socket?.disconnect();
+      this.alerts.expired();
+      return;
+    }
+    this.setConn(navigator.onLine === false ? "offline" : "reconnecting");
+    // A refusal by the namespace stops Socket.IO's own retries; a transport error does not.
+    if (this.socket && !this.socket.active) this.retryConnect();
+  }
+
+  private retryConnect(): void {
+    window.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = window.setTimeout(() => {
+      if (!this.stopped && this.socket && !this.socket.connected) this.socket.connect();
+    }, 3000);
+  }
+
+  /** Emit with an acknowledgement; an unanswered or impossible request becomes an error. */
+  request<T = object>(
+    event: string,
+    payload: object = {},
+    timeoutMs = ACK_TIMEOUT_MS,
+  ): Promise<Ack<T>> {
+    const socket = this.socket;
+    if (!socket || !socket.connected) {
+      return Promise.resolve({ ok: false, error: { code: "offline", message: "not connected" } });
+    }
+    return new Promise((resolve) => {
+      socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, reply: Ack<T>) => {
+        if (err || !reply || typeof reply !== "object") {
+          resolve({ ok: false, error: { code: "timeout", message: "no answer" } });
+        } else {
+          resolve(reply);
+        }
+      });
+    });
+  }
+
+  // ---- resume and history --------------------------------------------------------------
+
+  private async resume(): Promise<void> {
+    const listed = this.resumeList();
+    let ack = await this.request<{ consultations: ResumeEntry[] } & Load>("resume", {
+      consultations: listed,
+    });
+    if (!ack.ok && ack.error.code === "consultation_not_found") {
+      // A listed chat no longer exists (e.g. the desk's data was reset): start from what
+      // the desk says is ours.
+      this.restored = [];
+      for (const id of [...this.chats.keys()]) this.dropChat(id);
+      ack = await this.request("resume", { consultations: [] });
+    }
+    if (!ack.ok) {
+      // Unanswered: try again shortly (a new connection resumes on its own anyway).
+      window.clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = window.setTimeout(() => {
+        if (this.socket?.connected && this.conn === "resuming") void this.resume();
+      }, 3000);
+      return;
+    }
+    this.restored = [];
+    this.setLoad(ack);
+    const paging: Promise<void>[] = [];
+    const offered = new Set<number>();
+    for (const e of ack.consultations) {
+      const cid = e.consultation_id;
+      if (e.error) {
+        this.dropChat(cid);
+        this.alerts.toast("chatGone", { id: cid }, "error");
+        continue;
+      }
+      if (e.lost) {
+        this.offers.delete(cid);
+        if (this.chats.has(cid)) {
+          this.dropChat(cid);
+          this.alerts.toast("chatLost", { id: cid });
+        }
+        continue;
+      }
+      const c = e.consultation;
+      if (c && c.state === "offered") {
+        offered.add(cid);
+        this.onOffer(c, c.offer_expires_at, !this.offers.has(cid));
+        continue;
+      }
+      let chat = this.chats.get(cid);
+      if (!chat && c) chat = this.upsertChat(c, []);
+      if (!chat) continue;
+      if (c) this.applyConsultation(chat, c);
+      this.merge(chat, e.messages ?? [], false);
+      if (e.more) paging.push(this.pageHistory(chat));
+    }
+    // Offers that expired or went elsewhere while the connection was down.
+    for (const id of [...this.offers.keys()]) if (!offered.has(id)) this.offers.delete(id);
+    await Promise.all(paging);
+    this.saveChatList();
+    this.setConn("connected");
+    this.markActiveRead();
+    this.flush();
+  }
+
+  private resumeList(): { consultation_id: number; last_seq: number; version: number }[] {
+    const out = [...this.chats.values()].map((c) => ({
+      consultation_id: c.id,
+      last_seq: maxSeq(c),
+      version: c.consultation.version,
+    }));
+    for (const id of this.restored) {
+      if (!this.chats.has(id)) out.push({ consultation_id: id, last_seq: 0, version: 0 });
+    }
+    // Active chats first: they are the ones that must not be left out.
+    out.sort((a, b) => {
+      const ea = this.chats.get(a.consultation_id);
+      const eb = this.chats.get(b.consultation_id);
+      return Number(!!ea && isEnded(ea.consultation)) - Number(!!eb && isEnded(eb.consultation));
+    });
+    return out.slice(0, RESUME_LIMIT);
+  }
+
+  private async pageHistory(chat: Chat): Promise<void> {
+    for (;;) {
+      const ack = await this.request<{ messages: Message[]; more: boolean }>("history", {
+        consultation_id: chat.id,
+        after_seq: maxSeq(chat),
+      });
+      if (!ack.ok) return;
+      this.merge(chat, ack.messages, false);
+      if (!ack.more || ack.messages.length === 0) return;
+    }
+  }
+
+  // ---- chats ---------------------------------------------------------------------------
+
+  private upsertChat(c: Consultation, messages: Message[]): Chat {
+    let chat = this.chats.get(c.id);
+    if (!chat) {
+      chat = {
+        id: c.id,
+        consultation: c,
+        messages: [],
+        staffRead: c.read?.staff ?? 0,
+        readerRead: c.read?.reader ?? 0,
+        readerTypingUntil: 0,
+        failures: [],
+        draft: "",
+        privateMode: false,
+      };
+      this.chats.set(c.id, chat);
+      this.order.push(c.id);
+      if (this.activeId === null) this.activeId = c.id;
+      const early = this.early.get(c.id);
+      this.early.delete(c.id);
+      if (early) this.merge(chat, early, false);
+      this.saveChatList();
+    } else {
+      this.applyConsultation(chat, c);
+    }
+    this.merge(chat, messages, false);
+    return chat;
+  }
+
+  private applyConsultation(chat: Chat, c: Consultation): void {
+    if (c.version < chat.consultation.version) return;
+    chat.consultation = c;
+    if (c.read) {
+      chat.readerRead = Math.max(chat.readerRead, c.read.reader);
+      chat.staffRead = Math.max(chat.staffRead, c.read.staff);
+    }
+    if (isEnded(c)) chat.readerTypingUntil = 0;
+    this.changed();
+  }
+
+  /** Insert messages in seq order, once per seq; returns the ones that were new. */
+  private merge(chat: Chat, incoming: Message[], live: boolean): Message[] {
+    const fresh: Message[] = [];
+    for (const m of incoming) {
+      if (m.client_msg_id && this.outbox.has(m.client_msg_id)) {
+        // Stored already (seen via resume or another console): no need to resend.
+        this.outbox.remove(m.client_msg_id);
+      }
+      const list = chat.messages;
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid].seq < m.seq) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < list.length && list[lo].seq === m.seq) continue;
+      list.splice(lo, 0, m);
+      fresh.push(m);
+    }
+    if (fresh.length) {
+      if (live) {
+        for (const m of fresh) {
+          if (m.author_kind === "reader") chat.readerTypingUntil = 0;
+          if (!this.isMine(m)) this.alerts.newMessage(chat, m);
+        }
+      }
+      this.changed();
+    }
+    return fresh;
+  }
+
+  /**
+   * Chats offered or assigned to this consultant as this console knows them. The desk sends
+   * `presence` only when the status or connection changes, not when an offer or a transfer
+   * changes the load, so the count shown is kept here.
+   */
+  heldCount(): number {
+    let n = this.offers.size;
+    for (const chat of this.chats.values()) if (!isEnded(chat.consultation)) n++;
+    return n;
+  }
+
+  isMine(m: Message): boolean {
+    return m.author_kind === "consultant" && m.author_id === this.me.id;
+  }
+
+  unread(chat: Chat): number {
+    let n = 0;
+    for (let i = chat.messages.length - 1; i >= 0; i--) {
+      const m = chat.messages[i];
+      if (m.seq <= chat.staffRead) break;
+      if (!this.isMine(m)) n++;
+    }
+    return n;
+  }
+
+  totalUnread(): number {
+    let n = 0;
+    for (const chat of this.chats.values()) n += this.unread(chat);
+    return n;
+  }
+
+  private dropChat(cid: number): void {
+    if (!this.chats.delete(cid)) return;
+    const i = this.order.indexOf(cid);
+    this.order = this.order.filter((x) => x !== cid);
+    if (this.activeId === cid) {
+      this.activeId = this.order[Math.min(i, this.order.length - 1)] ?? null;
+      this.markActiveRead();
+    }
+    this.typingOut.delete(cid);
+    this.saveChatList();
+    this.changed();
+  }
+
+  /** Close the tab of an ended chat. */
+  dismiss(cid: number): void {
+    const chat = this.chats.get(cid);
+    if (chat && isEnded(chat.consultation)) this.dropChat(cid);
+  }
+
+  private saveChatList(): void {
+    writeJson(this.chatsKey, [...this.order, ...this.restored.filter((x) => !this.chats.has(x))]);
+  }
+
+  activate(cid: number | null): void {
+    if (cid !== null && !this.chats.has(cid)) return;
+    if (this.activeId !== null && this.activeId !== cid) this.stopTyping(this.activeId);
+    this.activeId = cid;
+    this.markActiveRead();
+    this.changed();
+  }
+
+  /** Alt+↑/↓: the previous or next tab. */
+  cycle(step: 1 | -1): void {
+    if (this.order.length === 0) return;
+    const i = this.activeId === null ? -1 : this.order.indexOf(this.activeId);
+    const next = (i + step + this.order.length) % this.order.length;
+    this.activate(this.order[next]);
+  }
+
+  /** Mark the active chat read when the consultant can see it. */
+  markActiveRead(): void {
+    if (this.activeId === null || document.visibilityState !== "visible") return;
+    const chat = this.chats.get(this.activeId);
+    if (!chat) return;
+    const top = maxSeq(chat);
+    if (top <= chat.staffRead) return;
+    chat.staffRead = top;
+    this.changed();
+    if (this.conn !== "connected" && this.conn !== "resuming") return;
+    void this.request<{ seq: number }>("read", { consultation_id: chat.id, seq: top }).then(
+      (ack) => {
+        if (ack.ok && ack.seq > chat.staffRead) {
+          chat.staffRead = ack.seq;
+          this.changed();
+        }
+      },
+    );
+  }
+
+  // ---- server events -------------------------------------------------------------------
+
+  private onMessage(m: Message): void {
+    const chat = this.chats.get(m.consultation_id);
+    if (!chat) {
+      const list = this.early.get(m.consultation_id) ?? [];
+      if (list.length < EARLY_LIMIT) list.push(m);
+      this.early.set(m.consultation_id, list);
+      return;
+    }
+    this.merge(chat, [m], true);
+    if (chat.id === this.activeId) this.markActiveRead();
+  }
+
+  private onConsultation(c: Consultation): void {
+    const offer = this.offers.get(c.id);
+    if (offer && c.state !== "offered") {
+      this.offers.delete(c.id);
+      if (isEnded(c)) this.early.delete(c.id);
+      if (isEnded(c)) this.alerts.toast("offerEnded", { id: c.id });
+      this.changed();
+    }
+    const chat = this.chats.get(c.id);
+    if (chat) this.applyConsultation(chat, c);
+  }
+
+  private onTyping(p: { consultation_id: number; typing: boolean }): void {
+    const chat = this.chats.get(p.consultation_id);
+    if (!chat) return;
+    chat.readerTypingUntil = p.typing ? Date.now() + TYPING_SHOWN_MS : 0;
+    this.changed();
+  }
+
+  private onRead(p: { consultation_id: number; side: string; seq: number }): void {
+    const chat = this.chats.get(p.consultation_id);
+    if (!chat || p.side !== "reader") return;
+    chat.readerRead = Math.max(chat.readerRead, p.seq);
+    this.changed();
+  }
+
+  private onOffer(c: Consultation, expiresAt: string | null, alert = true): void {
+    const known = this.offers.has(c.id);
+    this.offers.set(c.id, {
+      consultation: c,
+      expiresAt: expiresAt ? Date.parse(expiresAt) : null,
+    });
+    if (!known && alert) this.alerts.newChat(c, "offer");
+    this.changed();
+  }
+
+  private onOfferWithdrawn(p: { consultation_id: number; reason: string }): void {
+    this.early.delete(p.consultation_id);
+    if (!this.offers.delete(p.consultation_id)) return;
+    if (p.reason === "expired") this.alerts.toast("offerWithdrawn_expired", { id: p.consultation_id });
+    this.changed();
+  }
+
+  private onAssigned(p: { consultation: Consultation; how: string; messages: Message[] }): void {
+    const c = p.consultation;
+    this.offers.delete(c.id);
+    const isNew = !this.chats.has(c.id);
+    this.upsertChat(c, p.messages ?? []);
+    // An accepted offer was announced already as an offer.
+    if (isNew && p.how !== "accepted") this.alerts.newChat(c, p.how);
+    if (this.activeId === c.id) this.markActiveRead();
+    this.changed();
+  }
+
+  private onReleased(p: { consultation_id: number; reason: string }): void {
+    if (!this.chats.has(p.consultation_id)) return;
+    this.dropChat(p.consultation_id);
+    this.alerts.toast(p.reason === "consultant_gone" ? "chatRequeued" : "chatLost", {
+      id: p.consultation_id,
+    });
+  }
+
+  private setLoad(p: Partial<Load>): void {
+    if (p.status && p.status !== this.status) {
+      // Changed from another console of this consultant: a reload keeps it too.
+      this.status = p.status;
+      writeJson(this.statusKey, p.status);
+    }
+    if (typeof p.load === "number") this.load = p.load;
+    if (typeof p.capacity === "number") this.capacity = p.capacity;
+    this.changed();
+  }
+
+  // ---- queue, libraries, colleagues ----------------------------------------------------
+
+  private scheduleQueueRefresh(): void {
+    window.clearTimeout(this.queueTimer);
+    this.queueTimer = window.setTimeout(() => void this.refreshQueue(), 200);
+  }
+
+  async refreshQueue(): Promise<void> {
+    const ack = await this.request<{ queue: QueueItem[] }>("queue.list");
+    if (!ack.ok) return;
+    this.queue = ack.queue;
+    this.queueFetchedAt = Date.now();
+    this.changed();
+  }
+
+  addLibraries(libs: Library[]): void {
+    for (const lib of libs) {
+      const had = this.libraries.get(lib.code);
+      const merged = { ...had, ...lib };
+      this.libraries.set(lib.code, merged);
+      if (typeof merged.id === "number") this.librariesById.set(merged.id, merged);
+    }
+    this.changed();
+  }
+
+  private async loadLibraries(): Promise<void> {
+    // colleagues.list names every library with its id (which /api/libraries may not).
+    const ack = await this.request<{ libraries: Library[] }>("colleagues.list");
+    if (ack.ok) this.addLibraries(ack.libraries);
+  }
+
+  async colleagues(): Promise<Ack<{ colleagues: Colleague[]; libraries: Library[] }>> {
+    const ack = await this.request<{ colleagues: Colleague[]; libraries: Library[] }>(
+      "colleagues.list",
+    );
+    if (ack.ok) this.addLibraries(ack.libraries);
+    return ack;
+  }
+
+  // ---- consultant actions --------------------------------------------------------------
+
+  async setStatus(status: Status): Promise<Ack> {
+    this.status = status;
+    writeJson(this.statusKey, status);
+    this.changed();
+    const ack = await this.request<Load>("status.set", { status });
+    if (ack.ok) this.setLoad(ack);
+    return ack;
+  }
+
+  async accept(cid: number): Promise<Ack> {
+    const ack = await this.request<{ consultation: Consultation; messages: Message[] }>(
+      "offer.accept",
+      { consultation_id: cid },
+    );
+    if (ack.ok) {
+      this.offers.delete(cid);
+      this.upsertChat(ack.consultation, ack.messages);
+      this.activate(cid);
+    } else if (ack.error.code !== "timeout" && ack.error.code !== "offline") {
+      this.offers.delete(cid);
+      this.changed();
+    }
+    return ack;
+  }
+
+  async decline(cid: number): Promise<Ack> {
+    const ack = await this.request("offer.decline", { consultation_id: cid });
+    if (ack.ok || ack.error.code !== "timeout") {
+      this.offers.delete(cid);
+      this.changed();
+    }
+    return ack;
+  }
+
+  async transfer(
+    cid: number,
+    target: { to_consultant_id: number } | { to_library: string },
+    note: string,
+  ): Promise<Ack> {
+    this.stopTyping(cid);
+    const ack = await this.request("consultation.transfer", {
+      consultation_id: cid,
+      ...target,
+      note,
+    });
+    if (ack.ok) {
+      this.dropChat(cid);
+      this.alerts.toast("transferDone", { id: cid });
+    }
+    return ack;
+  }
+
+  async close(cid: number): Promise<Ack> {
+    this.stopTyping(cid);
+    const ack = await this.request<{ consultation: Consultation }>("consultation.close", {
+      consultation_id: cid,
+    });
+    const chat = this.chats.get(cid);
+    if (ack.ok && chat) this.applyConsultation(chat, ack.consultation);
+    return ack;
+  }
+
+  // ---- typing --------------------------------------------------------------------------
+
+  /** Called on every keystroke in a chat's composer. */
+  typed(cid: number): void {
+    const chat = this.chats.get(cid);
+    if (!chat || isEnded(chat.consultation) || chat.privateMode) return;
+    const now = Date.now();
+    let t = this.typingOut.get(cid);
+    if (!t) {
+      t = { sentAt: 0, idle: undefined };
+      this.typingOut.set(cid, t);
+    }
+    if (now - t.sentAt > TYPING_REPEAT_MS) {
+      t.sentAt = now;
+      void this.request("typing", { consultation_id: cid, typing: true });
+    }
+    window.clearTimeout(t.idle);
+    t.idle = window.setTimeout(() => this.stopTyping(cid), TYPING_IDLE_MS);
+  }
+
+  stopTyping(cid: number): void {
+    const t = this.typingOut.get(cid);
+    if (!t) return;
+    window.clearTimeout(t.idle);
+    this.typingOut.delete(cid);
+    if (t.sentAt > 0) void this.request("typing", { consultation_id: cid, typing: false });
+  }
+
+  // ---- sending through the outbox ------------------------------------------------------
+
+  send(cid: number, body: string, isPrivate: boolean): void {
+    if (!body.trim()) return;
+    this.stopTyping(cid);
+    this.outbox.add({
+      consultation_id: cid,
+      client_msg_id: newClientMsgId(),
+      body,
+      private: isPrivate,
+      queued_at: Date.now(),
+    });
+    this.changed();
+    this.flush();
+  }
+
+  isInflight(cid: number): boolean {
+    return this.inflight.has(cid);
+  }
+
+  /** Send the oldest unacknowledged message of every chat, one at a time per chat so the
+   * desk stores them in the order they were written. */
+  flush(): void {
+    if (this.conn !== "connected") return;
+    for (const item of this.outbox.heads()) {
+      if (this.inflight.has(item.consultation_id)) continue;
+      void this.sendOne(item);
+    }
+  }
+
+  private async sendOne(item: OutboxItem): Promise<void> {
+    const cid = item.consultation_id;
+    this.inflight.add(cid);
+    this.changed();
+    const ack = await this.request<{ seq: number; created_at: string; duplicate: boolean }>(
+      "message.send",
+      {
+        consultation_id: cid,
+        client_msg_id: item.client_msg_id,
+        body: item.body,
+        private: item.private,
+      },
+    );
+    this.inflight.delete(cid);
+    const chat = this.chats.get(cid);
+    if (ack.ok) {
+      this.outbox.remove(item.client_msg_id);
+      this.retryDelay = 1000;
+      if (chat) {
+        this.merge(
+          chat,
+          [
+            {
+              consultation_id: cid,
+              seq: ack.seq,
+              client_msg_id: item.client_msg_id,
+              author_kind: "consultant",
+              author_id: this.me.id,
+              visibility: item.private ? "staff" : "all",
+              body: item.body,
+              created_at: ack.created_at,
+            },
+          ],
+          false,
+        );
+        if (cid === this.activeId) this.markActiveRead();
+      }
+      this.changed();
+      this.flush();
+      return;
+    }
+    if (RETRYABLE.has(ack.error.code)) {
+      // Kept with the same client_msg_id; resent after a pause or after the next resume.
+      this.changed();
+      window.clearTimeout(this.retryTimer);
+      this.retryTimer = window.setTimeout(() => this.flush(), this.retryDelay);
+      this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+      return;
+    }
+    // The retry cannot succeed: take it out and show the consultant what was not sent.
+    this.outbox.remove(item.client_msg_id);
+    if (chat) {
+      chat.failures.push({
+        client_msg_id: item.client_msg_id,
+        body: item.body,
+        private: item.private,
+        reason: ack.error,
+      });
+    } else {
+      this.alerts.toast("sendFailed", { reason: ack.error.message }, "error");
+    }
+    this.changed();
+    this.flush();
+  }
+
+  dropFailure(cid: number, clientMsgId: string): void {
+    const chat = this.chats.get(cid);
+    if (!chat) return;
+    chat.failures = chat.failures.filter((f) => f.client_msg_id !== clientMsgId);
+    this.changed();
+  }
+
+  libraryName(code: string, lang: string): string {
+    const lib = this.libraries.get(code);
+    if (!lib) return code;
+    return (lang === "en" ? lib.name_en : lib.name) || lib.name || code;
+  }
+}

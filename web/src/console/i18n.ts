@@ -1,0 +1,331 @@
+// UI text: Chinese first, English switchable; the choice is kept in localStorage.
+
+export type Lang = "zh-CN" | "en";
+
+const LANG_KEY = "desk.console.lang";
+
+const zh = {
+  appTitle: "联盟实时咨询台",
+  appSubtitle: "咨询员控制台",
+  loginTitle: "咨询员登录",
+  username: "用户名",
+  password: "密码",
+  login: "登录",
+  loggingIn: "正在登录…",
+  loginFailed: "用户名或密码错误，请重试。",
+  loginForbidden: "请从咨询台网址打开控制台后再登录。",
+  loginError: "登录失败：{message}",
+  networkError: "无法连接咨询台，请检查网络后重试。",
+  logout: "退出登录",
+  logoutPending: "还有 {n} 条消息尚未发出，再次点击“退出登录”将丢弃它们。",
+  sessionExpired: "登录已失效，请重新登录。",
+  language: "English",
+  languageTitle: "Switch to English",
+  status_online: "在线",
+  status_busy: "忙碌",
+  status_away: "离开",
+  statusLabel: "我的状态",
+  load: "接待 {load}/{capacity}",
+  loadTitle: "正在接待的对话数 / 最多同时接待数",
+  conn_connecting: "正在连接咨询台…",
+  conn_connected: "已连接",
+  conn_reconnecting: "连接已中断，正在重新连接…未发出的消息已保存，恢复后自动发送。",
+  conn_offline: "网络已断开，恢复后自动重连。",
+  conn_resuming: "正在恢复对话…",
+  mute: "静音",
+  unmute: "取消静音",
+  muteTitle: "新对话和新消息的提示音",
+  enableNotifications: "开启桌面通知",
+  notificationsDenied: "桌面通知已被浏览器阻止",
+  phrases: "快捷用语",
+  offers: "待接受",
+  noOffers: "暂无分配给您的咨询。",
+  accept: "接受",
+  decline: "拒绝",
+  offerExpires: "{s} 秒内接受",
+  queue: "排队中的读者",
+  queueEmpty: "目前没有读者排队。",
+  waited: "已等 {t}",
+  position: "第 {n} 位",
+  chats: "我的对话",
+  noChats: "还没有对话。上线（在线）后，新读者会分配给您。",
+  unread: "{n} 条未读",
+  readerN: "读者 #{id}",
+  chatN: "对话 #{id}",
+  state_waiting: "等待中",
+  state_offered: "待接受",
+  state_assigned: "进行中",
+  state_closed: "已结束",
+  state_abandoned: "读者已离开",
+  state_handed_off: "已转出",
+  ended_by_reader: "读者结束了对话。",
+  ended_by_consultant: "对话已结束。",
+  ended_by_system: "读者长时间离开，对话已自动结束。",
+  dismiss: "关闭标签",
+  transfer: "转接",
+  close: "结束对话",
+  closeConfirm: "确认结束",
+  cancel: "取消",
+  messages: "对话记录",
+  you: "我",
+  reader: "读者",
+  system: "系统",
+  bot: "自动回复",
+  colleague: "同事",
+  privateNote: "内部备注",
+  privateNoteHint: "内部备注（读者看不到）",
+  sending: "发送中…",
+  queued: "待发送",
+  sendFailed: "未发出：{reason}",
+  read: "已读",
+  readerTyping: "读者正在输入…",
+  composerPlaceholder: "输入回复，Enter 发送，Shift+Enter 换行，输入 / 选择快捷用语",
+  composerPlaceholderNote: "输入内部备注（读者看不到），Enter 保存",
+  send: "发送",
+  composerLabel: "回复读者",
+  saveNote: "保存备注",
+  ended: "对话已结束，不能再发送消息。",
+  phrasePicker: "快捷用语",
+  noPhraseMatch: "没有匹配的快捷用语",
+  minutesPrompt: "请读者等候几分钟？",
+  insert: "插入",
+  phraseManager: "管理快捷用语",
+  phraseScope_personal: "我的",
+  phraseScope_library: "本馆",
+  shortcut: "快捷键",
+  title: "标题",
+  body: "内容",
+  phraseLanguage: "语言",
+  add: "新增",
+  edit: "编辑",
+  save: "保存",
+  delete: "删除",
+  deleteConfirm: "确认删除",
+  closeDialog: "关闭",
+  phrasesLoadFailed: "快捷用语加载失败：{message}",
+  phraseSaved: "已保存。",
+  phraseMinutesHint: "内容中的 {minutes} 会在插入时询问分钟数。",
+  phraseError: "保存失败：{message}",
+  transferTitle: "转接对话 #{id}",
+  transferToColleague: "转给同事",
+  transferToLibrary: "转给其他图书馆",
+  noColleagues: "目前没有其他在线同事。",
+  colleagueFull: "已满",
+  colleagueNotOnline: "不在线",
+  transferNote: "给接手同事的备注（读者看不到）",
+  doTransfer: "转接",
+  transferDone: "对话 #{id} 已转接。",
+  chatLost: "对话 #{id} 已不再由您接待（已转接或重新排队）。",
+  chatRequeued: "您断线时间过长，对话 #{id} 已回到队列。",
+  chatGone: "对话 #{id} 已不存在。",
+  offerWithdrawn_declined: "已拒绝对话 #{id}。",
+  offerWithdrawn_expired: "对话 #{id} 超时未接受，已分配给其他咨询员。",
+  offerEnded: "对话 #{id} 在您接受前已结束。",
+  newChatNotice: "新对话：{library}",
+  newMessageNotice: "读者 #{id} 发来新消息",
+  error: "操作失败：{message}",
+  err_not_assigned: "这个对话不在您名下。",
+  err_consultation_ended: "对话已结束。",
+  err_wrong_state: "对话状态已变化。",
+  err_not_offered_to_you: "这个对话已不再分配给您。",
+  err_colleague_unavailable: "这位同事不在线或已满员。",
+  err_message_too_long: "消息太长（最多 {limit} 字）。",
+  err_empty_message: "消息不能为空。",
+  err_timeout: "咨询台没有响应，请稍后再试。",
+  err_shortcut_taken: "这个快捷键已被使用。",
+  err_forbidden: "您没有权限进行此操作。",
+  keyboardHelp: "快捷键：Enter 发送 · Shift+Enter 换行 · / 快捷用语 · Alt+1…9 插入第 N 条用语 · Alt+↑/↓ 切换对话 · Alt+N 切换内部备注",
+  minutesShort: "{n} 分钟",
+  secondsShort: "{n} 秒",
+  hoursShort: "{h} 小时 {m} 分",
+} as const;
+
+export type Key = keyof typeof zh;
+
+const en: Record<Key, string> = {
+  appTitle: "Alliance live consultation desk",
+  appSubtitle: "Consultant console",
+  loginTitle: "Consultant sign-in",
+  username: "Username",
+  password: "Password",
+  login: "Sign in",
+  loggingIn: "Signing in…",
+  loginFailed: "Wrong username or password. Please try again.",
+  loginForbidden: "Open the console from the desk's own address, then sign in.",
+  loginError: "Sign-in failed: {message}",
+  networkError: "Cannot reach the desk. Check the network and try again.",
+  logout: "Sign out",
+  logoutPending: "{n} messages are not sent yet. Click “Sign out” again to discard them.",
+  sessionExpired: "Your sign-in has expired. Please sign in again.",
+  language: "中文",
+  languageTitle: "切换到中文",
+  status_online: "Online",
+  status_busy: "Busy",
+  status_away: "Away",
+  statusLabel: "My status",
+  load: "Chats {load}/{capacity}",
+  loadTitle: "Chats you hold / the most you take at once",
+  conn_connecting: "Connecting to the desk…",
+  conn_connected: "Connected",
+  conn_reconnecting: "Connection lost, reconnecting… Unsent messages are kept and sent once it is back.",
+  conn_offline: "The network is down; the console reconnects when it is back.",
+  conn_resuming: "Restoring your chats…",
+  mute: "Mute",
+  unmute: "Unmute",
+  muteTitle: "Sound for new chats and new messages",
+  enableNotifications: "Enable desktop notifications",
+  notificationsDenied: "Desktop notifications are blocked by the browser",
+  phrases: "Quick phrases",
+  offers: "Offered to you",
+  noOffers: "No chats are offered to you.",
+  accept: "Accept",
+  decline: "Decline",
+  offerExpires: "accept within {s} s",
+  queue: "Readers waiting",
+  queueEmpty: "No reader is waiting.",
+  waited: "waiting {t}",
+  position: "#{n} in line",
+  chats: "My chats",
+  noChats: "No chats yet. Go online and new readers will be routed to you.",
+  unread: "{n} unread",
+  readerN: "Reader #{id}",
+  chatN: "Chat #{id}",
+  state_waiting: "Waiting",
+  state_offered: "Offered",
+  state_assigned: "In progress",
+  state_closed: "Closed",
+  state_abandoned: "Reader left",
+  state_handed_off: "Handed off",
+  ended_by_reader: "The reader ended the chat.",
+  ended_by_consultant: "The chat is closed.",
+  ended_by_system: "The reader stayed away too long; the chat ended.",
+  dismiss: "Close tab",
+  transfer: "Transfer",
+  close: "End chat",
+  closeConfirm: "Confirm end",
+  cancel: "Cancel",
+  messages: "Transcript",
+  you: "Me",
+  reader: "Reader",
+  system: "System",
+  bot: "Auto reply",
+  colleague: "Colleague",
+  privateNote: "Staff note",
+  privateNoteHint: "Staff note (the reader never sees it)",
+  sending: "Sending…",
+  queued: "Waiting to send",
+  sendFailed: "Not sent: {reason}",
+  read: "Read",
+  readerTyping: "The reader is typing…",
+  composerPlaceholder: "Type a reply. Enter sends, Shift+Enter for a new line, / for quick phrases",
+  composerPlaceholderNote: "Type a staff note (the reader never sees it). Enter saves",
+  send: "Send",
+  composerLabel: "Reply to the reader",
+  saveNote: "Save note",
+  ended: "This chat has ended; no more messages can be sent.",
+  phrasePicker: "Quick phrases",
+  noPhraseMatch: "No matching phrase",
+  minutesPrompt: "Ask the reader to wait how many minutes?",
+  insert: "Insert",
+  phraseManager: "Manage quick phrases",
+  phraseScope_personal: "Mine",
+  phraseScope_library: "Library",
+  shortcut: "Shortcut",
+  title: "Title",
+  body: "Text",
+  phraseLanguage: "Language",
+  add: "Add",
+  edit: "Edit",
+  save: "Save",
+  delete: "Delete",
+  deleteConfirm: "Confirm delete",
+  closeDialog: "Close",
+  phrasesLoadFailed: "Could not load quick phrases: {message}",
+  phraseSaved: "Saved.",
+  phraseMinutesHint: "{minutes} in the text asks for a number of minutes on insertion.",
+  phraseError: "Not saved: {message}",
+  transferTitle: "Transfer chat #{id}",
+  transferToColleague: "To a colleague",
+  transferToLibrary: "To another library",
+  noColleagues: "No other colleague is online.",
+  colleagueFull: "full",
+  colleagueNotOnline: "not online",
+  transferNote: "Note for whoever takes over (the reader never sees it)",
+  doTransfer: "Transfer",
+  transferDone: "Chat #{id} transferred.",
+  chatLost: "Chat #{id} is no longer yours (transferred or requeued).",
+  chatRequeued: "You were away too long; chat #{id} went back to the queue.",
+  chatGone: "Chat #{id} no longer exists.",
+  offerWithdrawn_declined: "You declined chat #{id}.",
+  offerWithdrawn_expired: "Chat #{id} was not accepted in time and went back to the queue.",
+  offerEnded: "Chat #{id} ended before you accepted it.",
+  newChatNotice: "New chat: {library}",
+  newMessageNotice: "New message from reader #{id}",
+  error: "Failed: {message}",
+  err_not_assigned: "This chat is not yours.",
+  err_consultation_ended: "The chat has ended.",
+  err_wrong_state: "The chat's state has changed.",
+  err_not_offered_to_you: "This chat is no longer offered to you.",
+  err_colleague_unavailable: "That colleague is not online or has no free capacity.",
+  err_message_too_long: "The message is too long (at most {limit} characters).",
+  err_empty_message: "The message is empty.",
+  err_timeout: "The desk did not answer; please try again.",
+  err_shortcut_taken: "That shortcut is already used.",
+  err_forbidden: "You are not allowed to do this.",
+  keyboardHelp: "Keys: Enter sends · Shift+Enter new line · / quick phrases · Alt+1…9 insert phrase N · Alt+↑/↓ switch chats · Alt+N toggle staff note",
+  minutesShort: "{n} min",
+  secondsShort: "{n} s",
+  hoursShort: "{h} h {m} min",
+};
+
+const tables: Record<Lang, Record<Key, string>> = { "zh-CN": zh, en };
+
+let current: Lang = loadLang();
+
+function loadLang(): Lang {
+  try {
+    return localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh-CN";
+  } catch {
+    return "zh-CN";
+  }
+}
+
+export function lang(): Lang {
+  return current;
+}
+
+export function setLang(next: Lang): void {
+  current = next;
+  try {
+    localStorage.setItem(LANG_KEY, next);
+  } catch {
+    // Storage may be unavailable (private mode); the choice then lasts for this page only.
+  }
+  document.documentElement.lang = next;
+}
+
+export function t(key: Key, vars?: Record<string, string | number>): string {
+  let s = tables[current][key] ?? zh[key];
+  if (vars) {
+    for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
+  }
+  return s;
+}
+
+/** Whether a UI key exists (error codes are looked up as `err_<code>`). */
+export function has(key: string): key is Key {
+  return key in zh;
+}
+
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return t("secondsShort", { n: s });
+  if (s < 3600) return t("minutesShort", { n: Math.floor(s / 60) });
+  return t("hoursShort", { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
+}
+
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleTimeString(current, { hour: "2-digit", minute: "2-digit" });
+}

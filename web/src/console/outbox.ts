@@ -1,0 +1,100 @@
+// Messages not yet acknowledged by the desk. Kept in localStorage with their client_msg_id so
+// a reload or a dropped network never loses them; resending is safe because the desk stores
+// a client_msg_id once (docs/protocol.md, "The outbox pattern").
+
+import { readJson, writeJson } from "./storage";
+
+export interface OutboxItem {
+  consultation_id: number;
+  client_msg_id: string;
+  body: string;
+  private: boolean;
+  /** When the consultant pressed send (ms since the epoch); for display only. */
+  queued_at: number;
+}
+
+/** Acknowledgement errors after which the same message may still be stored by a resend. */
+export const RETRYABLE = new Set(["internal", "store_failed", "unavailable", "timeout", "offline"]);
+
+function isItem(v: unknown): v is OutboxItem {
+  const o = v as OutboxItem;
+  return (
+    typeof o === "object" &&
+    o !== null &&
+    typeof o.consultation_id === "number" &&
+    typeof o.client_msg_id === "string" &&
+    typeof o.body === "string" &&
+    typeof o.private === "boolean"
+  );
+}
+
+function isItems(v: unknown): v is OutboxItem[] {
+  return Array.isArray(v) && v.every(isItem);
+}
+
+/**
+ * The outbox. Other tabs of the same consultant share the stored list, so every change
+ * re-reads it first and a `storage` event refreshes it; two tabs sending the same message is
+ * harmless (the desk stores a client_msg_id once).
+ */
+export class Outbox {
+  private items: OutboxItem[];
+
+  constructor(private readonly key: string) {
+    this.items = this.read();
+  }
+
+  private read(): OutboxItem[] {
+    return readJson(this.key, isItems, []);
+  }
+
+  /** Pick up what another tab stored (call on the window's `storage` event). */
+  reload(): void {
+    this.items = this.read();
+  }
+
+  all(): readonly OutboxItem[] {
+    return this.items;
+  }
+
+  forChat(cid: number): OutboxItem[] {
+    return this.items.filter((i) => i.consultation_id === cid);
+  }
+
+  /** The oldest unacknowledged message of each chat, in sending order. */
+  heads(): OutboxItem[] {
+    const seen = new Set<number>();
+    const out: OutboxItem[] = [];
+    for (const i of this.items) {
+      if (seen.has(i.consultation_id)) continue;
+      seen.add(i.consultation_id);
+      out.push(i);
+    }
+    return out;
+  }
+
+  add(item: OutboxItem): void {
+    this.items = [...this.read().filter((x) => x.client_msg_id !== item.client_msg_id), item];
+    this.save();
+  }
+
+  remove(clientMsgId: string): OutboxItem | undefined {
+    const gone = this.items.find((x) => x.client_msg_id === clientMsgId);
+    this.items = this.read().filter((x) => x.client_msg_id !== clientMsgId);
+    this.save();
+    return gone;
+  }
+
+  has(clientMsgId: string): boolean {
+    return this.items.some((x) => x.client_msg_id === clientMsgId);
+  }
+
+  clear(): void {
+    this.items = [];
+    this.save();
+  }
+
+  private save(): void {
+    writeJson(this.key, this.items);
+  }
+}

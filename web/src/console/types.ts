@@ -1,0 +1,108 @@
+// Shapes of the desk protocol as the console uses them (docs/protocol.md).
+
+export type Status = "online" | "busy" | "away";
+export type State = "waiting" | "offered" | "assigned" | "closed" | "abandoned" | "handed_off";
+
+export const ACTIVE_STATES: ReadonlySet<string> = new Set(["waiting", "offered", "assigned"]);
+
+export interface Me {
+  id: number;
+  name: string;
+  username: string;
+  role: string;
+  library_id: number;
+  languages: string[];
+  max_chats: number;
+}
+
+/** Consultation, staff view. */
+export interface Consultation {
+  id: number;
+  library: string;
+  language: string;
+  state: State;
+  consultant: { id: number; name: string | null } | null;
+  version: number;
+  created_at: string;
+  ended_at: string | null;
+  ended_by: string | null;
+  read?: { reader: number; staff: number };
+  last_seq: number;
+  reader_id: number;
+  subject: string;
+  assignee_id: number | null;
+  queued_at: string;
+  offer_expires_at: string | null;
+  serving_library_id: number | null;
+}
+
+export interface Message {
+  consultation_id: number;
+  seq: number;
+  client_msg_id: string | null;
+  author_kind: "reader" | "consultant" | "system" | "bot";
+  author_id: number | null;
+  visibility: "all" | "staff";
+  body: string;
+  created_at: string;
+}
+
+export interface QueueItem {
+  consultation_id: number;
+  library: string;
+  route_library: string;
+  language: string;
+  waiting_seconds: number;
+  position: number;
+  preview: string;
+}
+
+export interface Colleague {
+  id: number;
+  name: string;
+  library_id: number;
+  languages: string[];
+  status: Status;
+  load: number;
+  capacity: number;
+}
+
+export interface Library {
+  id?: number;
+  code: string;
+  name: string;
+  name_en: string;
+  languages?: string[];
+}
+
+export interface Phrase {
+  id: number;
+  scope: "library" | "personal";
+  shortcut: string;
+  title: string;
+  body: string;
+  language: string;
+}
+
+export interface DeskError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type Ack<T = object> = ({ ok: true } & T) | { ok: false; error: DeskError };
+
+export interface ResumeEntry {
+  consultation_id: number;
+  lost?: boolean;
+  error?: DeskError;
+  consultation?: Consultation;
+  messages?: Message[];
+  more?: boolean;
+}
+
+export interface Load {
+  status: Status;
+  load: number;
+  capacity: number;
+}

@@ -1,0 +1,553 @@
+// The reader's side of the protocol (docs/protocol.md, namespace /reader), without any DOM:
+// token, socket, resume and history paging, the outbox, typing and read marks. The view
+// listens to `onChange` and reads the public fields.
+import { io, type Socket } from "socket.io-client";
+import { Store, type OutItem, type Saved } from "./store";
+
+export interface LibraryRef {
+  code: string;
+  name: string;
+  name_en: string | null;
+}
+
+export interface LibraryInfo extends LibraryRef {
+  languages: string[];
+  phone: string | null;
+}
+
+export interface Person {
+  id: number;
+  name: string | null;
+  /** Added by the desk to the reader view; absent or null on older desks. */
+  library?: LibraryRef | null;
+}
+
+export interface Consultation {
+  id: number;
+  library: string;
+  language: string;
+  state: string;
+  consultant: Person | null;
+  version: number;
+  ended_by: string | null;
+  read?: { reader: number; staff: number };
+}
+
+export interface Message {
+  consultation_id: number;
+  seq: number;
+  client_msg_id: string | null;
+  author_kind: string;
+  author_id: number | null;
+  body: string;
+  created_at: string;
+}
+
+export interface DeskError {
+  code: string;
+  details?: Record<string, unknown>;
+}
+
+interface Ack {
+  ok: boolean;
+  error?: DeskError;
+  [field: string]: unknown;
+}
+
+export type Conn = "idle" | "connecting" | "connected" | "reconnecting" | "offline" | "fatal";
+
+export interface Failed extends OutItem {
+  error: DeskError;
+}
+
+const ACTIVE = new Set(["waiting", "offered", "assigned"]);
+/** Errors after which the same message is sent again (protocol: the outbox pattern). */
+const RETRY = new Set(["internal", "store_failed", "unavailable", "timeout"]);
+/** No acknowledgement within this long counts as "no answer": keep the item and resend. */
+const ACK_MS = 15000;
+/** Pause before resending after a retriable error, so a failing desk is not hammered. */
+const RETRY_MS = 3000;
+/** A shown typing indicator expires by itself: the desk never expires it (protocol). */
+const TYPING_SHOWN_MS = 8000;
+/** While the reader keeps typing, `typing: true` is repeated at most this often... */
+const TYPING_SEND_MS = 3000;
+/** ...and `typing: false` follows this long after the last key press. */
+const TYPING_IDLE_MS = 4000;
+
+function randomId(): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function codeIn(text: string, codes: string[]): string | null {
+  return codes.find((c) => text.includes(c)) ?? null;
+}
+
+export class Chat {
+  conn: Conn = "idle";
+  info: LibraryInfo | null = null;
+  consultation: Consultation | null = null;
+  cid: number | null;
+  readonly msgs = new Map<number, Message>();
+  outbox: OutItem[];
+  failed: Failed[] = [];
+  /** The client message id being sent right now. */
+  sending: string | null = null;
+  consultantTyping = false;
+  staffRead = 0;
+  /** The last read mark the reader sent (or the desk reported). */
+  readerRead = 0;
+  /** The panel is open and the page visible: new messages count as read. */
+  visible = false;
+  wasConnected = false;
+  lang: string;
+  onChange: () => void = () => {};
+  /** A message the desk refused for good; the view puts its text back in the composer. */
+  onRefused: (item: Failed) => void = () => {};
+  /** An action the reader asked for failed (e.g. ending the chat while offline). */
+  onNotice: (key: "cannotEnd") => void = () => {};
+
+  private socket: Socket | null = null;
+  private readonly store: Store;
+  private saved: Saved;
+  private flushing = false;
+  private resumed = false;
+  private typingTimer = 0;
+  private typingSentAt = 0;
+  private idleTimer = 0;
+  private retryTimer = 0;
+  private starting = false;
+  /** Consultants seen in this chat, so earlier messages keep their author's name. */
+  readonly people = new Map<number, Person>();
+
+  constructor(
+    readonly desk: string,
+    readonly library: string,
+    lang: string,
+  ) {
+    this.store = new Store(desk, library);
+    this.saved = this.store.load();
+    this.cid = this.saved.cid;
+    this.outbox = this.saved.outbox;
+    this.lang = this.saved.lang ?? lang;
+    window.addEventListener("online", () => this.netChanged());
+    window.addEventListener("offline", () => this.netChanged());
+  }
+
+  get hasToken(): boolean {
+    return !!this.store.token;
+  }
+
+  get panelWasOpen(): boolean {
+    return !!this.saved.open;
+  }
+
+  get active(): boolean {
+    return !!this.consultation && this.consultation.id === this.cid && ACTIVE.has(this.consultation.state);
+  }
+
+  get ended(): boolean {
+    return !!this.consultation && !ACTIVE.has(this.consultation.state);
+  }
+
+  maxSeq(): number {
+    let top = 0;
+    for (const s of this.msgs.keys()) top = Math.max(top, s);
+    return top;
+  }
+
+  sorted(): Message[] {
+    return [...this.msgs.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  unread(): number {
+    let n = 0;
+    for (const m of this.msgs.values()) if (m.author_kind !== "reader" && m.seq > this.readerRead) n++;
+    return n;
+  }
+
+  persist(patch: Partial<Saved> = {}): void {
+    this.saved = {
+      ...this.saved,
+      ...patch,
+      cid: this.cid,
+      lastSeq: this.maxSeq(),
+      version: this.consultation?.version ?? this.saved.version,
+      outbox: this.outbox,
+      lang: this.lang,
+    };
+    this.store.save(this.saved);
+  }
+
+  async loadLibrary(): Promise<void> {
+    try {
+      const r = await fetch(`${this.desk}/api/libraries/${encodeURIComponent(this.library)}`);
+      const body = (await r.json()) as { ok: boolean; library?: LibraryInfo };
+      if (body.ok && body.library) this.info = body.library;
+      else if (r.status === 404) this.setConn("fatal");
+    } catch {
+      // The header falls back to a generic title; the socket reports the network state.
+    }
+    this.onChange();
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+
+  private setConn(c: Conn): void {
+    if (this.conn === "fatal") return;
+    this.conn = c;
+    this.onChange();
+  }
+
+  private netChanged(): void {
+    if (this.conn === "reconnecting" || this.conn === "offline" || this.conn === "connecting") {
+      this.setConn(navigator.onLine ? (this.wasConnected ? "reconnecting" : "connecting") : "offline");
+    }
+  }
+
+  private lostState(): Conn {
+    return navigator.onLine ? (this.wasConnected ? "reconnecting" : "connecting") : "offline";
+  }
+
+  private async newToken(): Promise<boolean> {
+    try {
+      const r = await fetch(`${this.desk}/api/readers/visitor`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ library: this.library }),
+      });
+      const body = (await r.json()) as { ok: boolean; token?: string };
+      if (body.ok && body.token) {
+        this.store.token = body.token;
+        return true;
+      }
+      if (r.status === 403 || r.status === 404) this.setConn("fatal");
+    } catch {
+      this.setConn(this.lostState());
+    }
+    return false;
+  }
+
+  /** Connect (getting a reader token first if there is none). Safe to call repeatedly. */
+  async start(): Promise<void> {
+    if (this.socket || this.starting || this.conn === "fatal") return;
+    this.starting = true;
+    this.setConn(this.lostState());
+    let delay = 1000;
+    while (!this.store.token && !(await this.newToken())) {
+      if ((this.conn as Conn) === "fatal") return;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 15000);
+    }
+    this.starting = false;
+    // Browsers send no Origin header on a same-origin GET, and the desk refuses a handshake
+    // without one; so on the desk's own page (/chat/{code}) start with WebSocket, which always
+    // carries Origin. Elsewhere keep socket.io's default: polling first, then upgrade.
+    const sameOrigin = this.desk === location.origin;
+    const socket = io(`${this.desk}/reader`, {
+      autoConnect: false,
+      ...(sameOrigin ? { transports: ["websocket", "polling"], tryAllTransports: true } : {}),
+      // A reader waits for an answer: never more than 5 s between attempts.
+      reconnectionDelayMax: 5000,
+      // A function, so a reconnect uses the token in effect now.
+      auth: (cb) => cb({ library: this.library, token: this.store.token ?? "" }),
+    });
+    this.socket = socket;
+    socket.on("connect", () => {
+      this.wasConnected = true;
+      this.setConn("connected");
+      void this.resume();
+    });
+    socket.on("disconnect", (reason) => {
+      this.resumed = false;
+      this.consultantTyping = false;
+      this.setConn(this.lostState());
+      // A desk node going down hangs up on purpose; socket.io-client does not retry that case.
+      if (reason === "io server disconnect") this.later(() => socket.connect());
+    });
+    socket.on("connect_error", (err: Error & { data?: unknown }) => {
+      const text = `${err.message} ${JSON.stringify(err.data ?? "")}`;
+      const code = codeIn(text, ["auth_invalid", "origin_not_allowed", "library_not_found"]);
+      if (code === "auth_invalid") {
+        // The desk no longer knows this reader: start over as a new visitor.
+        this.store.token = null;
+        this.forget();
+        void this.newToken().then(() => this.later(() => socket.connect()));
+      } else if (code) {
+        this.setConn("fatal");
+      } else {
+        this.setConn(this.lostState());
+        if (!socket.active) this.later(() => socket.connect());
+      }
+    });
+    socket.io.on("reconnect_attempt", () => this.setConn(this.lostState()));
+    socket.on("message", (m: Message) => this.onMessage(m));
+    socket.on("consultation", (c: Consultation) => this.onConsultation(c));
+    socket.on("typing", (p: { consultation_id: number; typing: boolean }) => {
+      if (p.consultation_id !== this.cid) return;
+      this.consultantTyping = p.typing;
+      clearTimeout(this.typingTimer);
+      if (p.typing) {
+        this.typingTimer = window.setTimeout(() => {
+          this.consultantTyping = false;
+          this.onChange();
+        }, TYPING_SHOWN_MS);
+      }
+      this.onChange();
+    });
+    socket.on("read", (p: { consultation_id: number; side: string; seq: number }) => {
+      if (p.consultation_id === this.cid && p.side === "staff") {
+        this.staffRead = Math.max(this.staffRead, p.seq);
+        this.onChange();
+      }
+    });
+    socket.connect();
+  }
+
+  private later(fn: () => void): void {
+    setTimeout(() => {
+      if (this.socket && !this.socket.connected) fn();
+    }, 1000 + Math.random() * 2000);
+  }
+
+  private call(event: string, payload: object): Promise<Ack> {
+    const socket = this.socket;
+    if (!socket?.connected) return Promise.resolve({ ok: false, error: { code: "timeout" } });
+    return new Promise((resolve) => {
+      socket.timeout(ACK_MS).emit(event, payload, (err: unknown, ack: Ack) => {
+        resolve(err ? { ok: false, error: { code: "timeout" } } : ack);
+      });
+    });
+  }
+
+  /** Drop everything about the current consultation (its reader is gone or it is finished). */
+  private forget(): void {
+    this.cid = null;
+    this.consultation = null;
+    this.msgs.clear();
+    this.failed = [];
+    this.staffRead = 0;
+    this.readerRead = 0;
+    this.consultantTyping = false;
+    for (const item of this.outbox) item.cid = null;
+    this.persist();
+    this.onChange();
+  }
+
+  // ---- incoming ---------------------------------------------------------------------------
+
+  private merge(messages: Message[]): void {
+    for (const m of messages) {
+      if (m.consultation_id === this.cid && !this.msgs.has(m.seq)) this.msgs.set(m.seq, m);
+    }
+    this.persist();
+    this.markRead();
+    this.onChange();
+  }
+
+  private setConsultation(c: Consultation): void {
+    if (c.id !== this.cid) {
+      this.cid = c.id;
+      this.consultation = null;
+      this.msgs.clear();
+      this.failed = [];
+      this.staffRead = 0;
+      this.readerRead = 0;
+    }
+    // Events may arrive out of order: never step back to an older version.
+    if (this.consultation && this.consultation.version > c.version) return;
+    this.consultation = c;
+    if (c.consultant) this.people.set(c.consultant.id, c.consultant);
+    if (c.read) {
+      this.staffRead = Math.max(this.staffRead, c.read.staff);
+      this.readerRead = Math.max(this.readerRead, c.read.reader);
+    }
+    if (!ACTIVE.has(c.state)) this.consultantTyping = false;
+    this.persist();
+    this.onChange();
+  }
+
+  private onMessage(m: Message): void {
+    if (m.consultation_id === this.cid) this.merge([m]);
+    else if (!this.active) void this.resume(); // perhaps a chat opened in another tab
+  }
+
+  private onConsultation(c: Consultation): void {
+    if (c.library !== this.library) return; // the same reader at another library's widget
+    if (c.id === this.cid) this.setConsultation(c);
+    else if (ACTIVE.has(c.state) && !this.active) {
+      this.setConsultation(c);
+      void this.resume();
+    }
+  }
+
+  private async resume(): Promise<void> {
+    const listed = this.cid
+      ? [{ consultation_id: this.cid, last_seq: this.maxSeq(), version: this.consultation?.version ?? 0 }]
+      : [];
+    const ack = await this.call("resume", { consultations: listed });
+    if (!ack.ok) {
+      if (ack.error?.code === "consultation_not_found") {
+        this.forget();
+        return this.resume();
+      }
+      if (this.socket?.connected) setTimeout(() => void this.resume(), RETRY_MS);
+      return;
+    }
+    type Entry = { consultation_id: number; consultation?: Consultation; messages: Message[]; more: boolean };
+    for (const e of ack.consultations as Entry[]) {
+      const mine = e.consultation_id === this.cid;
+      // An unlisted entry is an active consultation at this library: take it up unless the
+      // reader is in another active one (which cannot happen: one per library).
+      if (!mine && !(e.consultation && !this.active)) continue;
+      if (e.consultation) this.setConsultation(e.consultation);
+      this.merge(e.messages);
+      let more = e.more;
+      while (more) {
+        const page = await this.call("history", { consultation_id: e.consultation_id, after_seq: this.maxSeq() });
+        if (!page.ok) break;
+        this.merge(page.messages as Message[]);
+        more = page.more as boolean;
+      }
+    }
+    this.resumed = true;
+    this.onChange();
+    void this.flush();
+  }
+
+  // ---- outgoing ---------------------------------------------------------------------------
+
+  /** Queue a message; it goes out now if connected, otherwise after the next resume. */
+  send(body: string): void {
+    const item: OutItem = { cmid: randomId(), body, cid: this.active ? this.cid : null };
+    this.outbox.push(item);
+    this.persist();
+    this.stopTyping();
+    this.onChange();
+    void this.start();
+    void this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || !this.resumed || !this.socket?.connected) return;
+    this.flushing = true;
+    try {
+      while (this.outbox.length && this.socket?.connected) {
+        const item = this.outbox[0];
+        this.sending = item.cmid;
+        this.onChange();
+        let ack: Ack;
+        if (item.cid === null && !this.active) {
+          ack = await this.call("consultation.open", {
+            language: this.lang,
+            question: item.body,
+            client_msg_id: item.cmid,
+          });
+          if (ack.ok) {
+            this.setConsultation(ack.consultation as Consultation);
+            this.merge(ack.messages as Message[]);
+          }
+        } else {
+          const cid = (item.cid ?? this.cid) as number;
+          ack = await this.call("message.send", { consultation_id: cid, client_msg_id: item.cmid, body: item.body });
+          if (ack.ok && cid === this.cid) {
+            this.msgs.set(ack.seq as number, {
+              consultation_id: cid,
+              seq: ack.seq as number,
+              client_msg_id: item.cmid,
+              author_kind: "reader",
+              author_id: null,
+              body: item.body,
+              created_at: ack.created_at as string,
+            });
+          }
+        }
+        this.sending = null;
+        const error = ack.error ?? { code: "internal" };
+        if (!ack.ok && RETRY.has(error.code)) {
+          // Keep it; resend with the same client_msg_id after a pause or the next resume.
+          clearTimeout(this.retryTimer);
+          this.retryTimer = window.setTimeout(() => void this.flush(), RETRY_MS);
+          break;
+        }
+        this.outbox = this.outbox.filter((o) => o.cmid !== item.cmid);
+        if (!ack.ok) {
+          const failed = { ...item, error };
+          this.failed.push(failed);
+          this.onRefused(failed);
+        }
+        this.persist();
+        this.markRead();
+        this.onChange();
+      }
+    } finally {
+      this.flushing = false;
+      this.sending = null;
+      this.onChange();
+    }
+  }
+
+  dismissFailed(cmid: string): void {
+    this.failed = this.failed.filter((f) => f.cmid !== cmid);
+    this.onChange();
+  }
+
+  async end(): Promise<void> {
+    if (!this.active || this.cid === null) return;
+    const ack = await this.call("consultation.close", { consultation_id: this.cid });
+    if (ack.ok) this.setConsultation(ack.consultation as Consultation);
+    else if (ack.error?.code === "wrong_state") void this.resume();
+    else this.onNotice("cannotEnd");
+  }
+
+  /** Leave an ended consultation behind and show the start view. */
+  newChat(): void {
+    this.forget();
+  }
+
+  setLang(lang: string): void {
+    this.lang = lang;
+    this.persist();
+    this.onChange();
+  }
+
+  rememberOpen(open: boolean): void {
+    this.persist({ open });
+  }
+
+  // ---- typing and read marks ---------------------------------------------------------------
+
+  typing(): void {
+    if (!this.active || !this.socket?.connected) return;
+    const now = Date.now();
+    if (now - this.typingSentAt > TYPING_SEND_MS) {
+      this.typingSentAt = now;
+      this.socket.volatile.emit("typing", { consultation_id: this.cid, typing: true });
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = window.setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping(): void {
+    clearTimeout(this.idleTimer);
+    if (!this.typingSentAt) return;
+    this.typingSentAt = 0;
+    if (this.cid !== null && this.socket?.connected) {
+      this.socket.volatile.emit("typing", { consultation_id: this.cid, typing: false });
+    }
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    this.markRead();
+    this.onChange();
+  }
+
+  private markRead(): void {
+    const top = this.maxSeq();
+    if (!this.visible || this.cid === null || top <= this.readerRead || !this.socket?.connected) return;
+    this.readerRead = top;
+    void this.call("read", { consultation_id: this.cid, seq: top });
+  }
+}

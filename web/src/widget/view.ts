@@ -1,0 +1,351 @@
+// The widget's DOM, inside an open shadow root. Everything from the network or the reader is
+// placed with textContent only, never parsed as HTML.
+import css from "./widget.css?inline";
+import { Chat, type DeskError, type Message } from "./chat";
+import { langName, t, type Lang, type TextKey } from "./i18n";
+
+type Props = Record<string, string | boolean | ((e: Event) => void)>;
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (v === true) el.setAttribute(k, "");
+    else if (v !== false) el.setAttribute(k, v);
+  }
+  el.append(...children);
+  return el;
+}
+
+/** Assign text only when it changed, so live regions do not announce the same words again. */
+function text(el: HTMLElement, s: string): void {
+  if (el.textContent !== s) el.textContent = s;
+}
+
+const NEAR_BOTTOM_PX = 48;
+
+export class View {
+  readonly host: HTMLElement;
+  private open = false;
+  private lang: Lang;
+  private confirming = false;
+  private notice = "";
+  private reconnectedUntil = 0;
+  private lastConn = "";
+  private readonly items = new Map<string, HTMLElement>();
+
+  private readonly launcher = h("button", { type: "button", class: "launcher", "aria-expanded": "false", onclick: () => this.setOpen(true) });
+  private readonly badge = h("span", { class: "badge", hidden: true });
+  private readonly launcherText = h("span");
+  private readonly panel = h("section", { class: "panel", role: "dialog", "aria-modal": "false" });
+  private readonly title = h("h2", { class: "title" });
+  private readonly who = h("p", { class: "who" });
+  private readonly langBtn = h("button", { type: "button", class: "hbtn", onclick: () => this.switchLang() });
+  private readonly endBtn = h("button", { type: "button", class: "hbtn", onclick: () => this.confirmEnd(true) });
+  private readonly minBtn = h("button", { type: "button", class: "hbtn min", onclick: () => this.setOpen(false) }, "×");
+  private readonly conn = h("div", { class: "conn", role: "status", "aria-live": "polite" });
+  private readonly confirmText = h("span");
+  private readonly yesBtn = h("button", { type: "button", class: "danger", onclick: () => this.doEnd() });
+  private readonly noBtn = h("button", { type: "button", onclick: () => this.confirmEnd(false) });
+  private readonly confirm = h("div", { class: "confirm", hidden: true }, this.confirmText, this.yesBtn, this.noBtn);
+  private readonly intro = h("div", { class: "intro" });
+  private readonly log = h("div", { class: "log", role: "log", "aria-live": "polite", tabindex: "0" });
+  private readonly typing = h("div", { class: "typing", "aria-live": "polite" });
+  private readonly endText = h("span");
+  private readonly newBtn = h("button", { type: "button", onclick: () => this.newChat() });
+  private readonly endbar = h("div", { class: "endbar", hidden: true }, this.endText, this.newBtn);
+  private readonly alert = h("div", { class: "alert", role: "alert" });
+  private readonly input = h("textarea", { rows: "2", class: "input" });
+  private readonly sendBtn = h("button", { type: "submit", class: "send" });
+
+  constructor(
+    private readonly chat: Chat,
+    private readonly mode: "launcher" | "page",
+  ) {
+    this.lang = chat.lang === "en" ? "en" : "zh-CN";
+    this.host = document.createElement("div");
+    this.host.setAttribute("data-desk-widget", chat.library);
+    this.host.setAttribute("data-mode", mode);
+    const shadow = this.host.attachShadow({ mode: "open" });
+    // A constructed stylesheet also works on host pages whose CSP forbids inline styles.
+    let style: HTMLStyleElement | null = null;
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch {
+      style = document.createElement("style");
+      style.textContent = css;
+    }
+    const form = h("form", { class: "composer", onsubmit: (e) => this.submit(e) }, this.input, this.sendBtn);
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) this.submit(e);
+    });
+    this.input.addEventListener("input", () => chat.typing());
+    this.input.addEventListener("blur", () => chat.stopTyping());
+    this.panel.append(
+      h("header", {}, h("div", { class: "titles" }, this.title, this.who), this.langBtn, this.endBtn, this.minBtn),
+      this.conn,
+      this.confirm,
+      this.intro,
+      this.log,
+      this.typing,
+      this.endbar,
+      this.alert,
+      form,
+    );
+    this.panel.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape") return;
+      if (this.confirming) this.confirmEnd(false);
+      else if (mode === "launcher") this.setOpen(false, true);
+    });
+    this.launcher.append(this.launcherText, this.badge);
+    const root = h("div", { class: `root m-${mode}` });
+    if (mode === "launcher") root.append(this.launcher);
+    else this.minBtn.hidden = true;
+    root.append(this.panel);
+    if (style) shadow.append(style);
+    shadow.append(root);
+    document.addEventListener("visibilitychange", () => this.syncVisible());
+    chat.onChange = () => this.render();
+    chat.onRefused = (item) => {
+      if (!this.input.value.trim()) this.input.value = item.body;
+      this.notice = this.errorText(item.error);
+    };
+    chat.onNotice = (key) => {
+      this.notice = t(this.lang, key);
+      this.render();
+    };
+    this.open = mode === "page" || chat.panelWasOpen;
+    this.syncVisible();
+  }
+
+  private tr(key: TextKey, vars?: Record<string, string | number>): string {
+    return t(this.lang, key, vars);
+  }
+
+  setOpen(open: boolean, focusLauncher = open === false): void {
+    if (this.mode === "page") open = true;
+    this.open = open;
+    this.chat.rememberOpen(open);
+    if (open) void this.chat.start();
+    this.syncVisible();
+    if (open) (this.input.disabled ? this.newBtn : this.input).focus();
+    else if (focusLauncher) this.launcher.focus();
+  }
+
+  private syncVisible(): void {
+    this.chat.setVisible(this.open && document.visibilityState === "visible");
+  }
+
+  private switchLang(): void {
+    this.lang = this.lang === "en" ? "zh-CN" : "en";
+    this.chat.setLang(this.lang);
+    // Author labels are in the interface language: rebuild the list once.
+    this.items.clear();
+    this.log.textContent = "";
+    this.render();
+  }
+
+  private confirmEnd(show: boolean): void {
+    this.confirming = show;
+    this.render();
+    (show ? this.noBtn : this.endBtn.hidden ? this.input : this.endBtn).focus();
+  }
+
+  private async doEnd(): Promise<void> {
+    this.confirming = false;
+    this.render();
+    await this.chat.end();
+    this.newBtn.focus();
+  }
+
+  private newChat(): void {
+    this.notice = "";
+    this.chat.newChat();
+    this.input.focus();
+  }
+
+  private submit(e: Event): void {
+    e.preventDefault();
+    const body = this.input.value;
+    if (!body.trim() || this.input.disabled) return;
+    this.input.value = "";
+    this.notice = "";
+    this.chat.send(body);
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  private errorText(err: DeskError): string {
+    const d = err.details ?? {};
+    const langs = Array.isArray(d.languages)
+      ? (d.languages as string[]).map((x) => langName(this.lang, x)).join(this.lang === "en" ? ", " : "、")
+      : "";
+    switch (err.code) {
+      case "message_too_long":
+      case "language_not_served":
+      case "consultation_ended":
+      case "consultation_not_found":
+      case "empty_message":
+        return this.tr(err.code, { limit: String(d.limit ?? ""), langs });
+      default:
+        return this.tr("error", { code: err.code });
+    }
+  }
+
+  private libName(lib: { name: string; name_en: string | null } | null | undefined): string {
+    if (!lib) return "";
+    return this.lang === "en" && lib.name_en ? lib.name_en : lib.name;
+  }
+
+  private author(m: Message): string {
+    switch (m.author_kind) {
+      case "reader":
+        return this.tr("you");
+      case "consultant": {
+        const p = m.author_id !== null ? this.chat.people.get(m.author_id) : undefined;
+        const lib = this.libName(p?.library);
+        return (p?.name || this.tr("consultant")) + (lib ? ` · ${lib}` : "");
+      }
+      case "bot":
+        return this.tr("bot");
+      default:
+        return this.tr("system");
+    }
+  }
+
+  private bubble(key: string, kind: string, who: string, body: string, status: string): HTMLElement {
+    let el = this.items.get(key);
+    if (!el) {
+      el = h("div", { class: `msg m-${kind}` }, h("div", { class: "by" }), h("div", { class: "body" }), h("div", { class: "st" }));
+      (el.children[1] as HTMLElement).textContent = body;
+      this.items.set(key, el);
+    }
+    text(el.children[0] as HTMLElement, who);
+    text(el.children[2] as HTMLElement, status);
+    return el;
+  }
+
+  render(): void {
+    const c = this.chat;
+    const tr = (k: TextKey, v?: Record<string, string | number>) => this.tr(k, v);
+    const lib = this.libName(c.info) || tr("title");
+    const consultation = c.consultation;
+
+    this.host.lang = this.lang;
+    text(this.launcherText, tr("launcher"));
+    const unread = this.open ? 0 : c.unread();
+    this.badge.hidden = unread === 0;
+    text(this.badge, String(unread));
+    this.launcher.setAttribute("aria-label", tr("launcher") + (unread ? `, ${tr("unread", { n: unread })}` : ""));
+    this.launcher.setAttribute("aria-expanded", String(this.open));
+    this.panel.hidden = !this.open;
+    this.panel.setAttribute("aria-label", tr("dialog", { lib }));
+    text(this.title, lib);
+    text(this.langBtn, tr("switchLang"));
+    this.langBtn.setAttribute("aria-label", tr("switchLangLabel"));
+    this.langBtn.lang = this.lang === "en" ? "zh-CN" : "en";
+    text(this.endBtn, tr("end"));
+    this.endBtn.hidden = !c.active;
+    this.minBtn.setAttribute("aria-label", tr("minimize"));
+
+    // Who is answering, or the state of the chat.
+    let who = "";
+    let ended = "";
+    if (consultation && c.active) {
+      const p = consultation.consultant;
+      if (consultation.state === "assigned" && p) {
+        const l = this.libName(p.library);
+        who = tr("assigned", { name: (p.name || tr("consultant")) + (l ? tr("paren", { x: l }) : "") });
+      } else who = tr("waiting");
+    } else if (c.ended && consultation) {
+      const by = consultation.state === "abandoned" ? "system" : consultation.ended_by;
+      ended = tr(by === "reader" ? "endedReader" : by === "consultant" ? "endedConsultant" : by === "system" ? "endedSystem" : "ended");
+    }
+    text(this.who, who);
+
+    // Connection state in plain words.
+    if (c.conn === "connected" && this.lastConn && this.lastConn !== "connected" && this.lastConn !== "connecting") {
+      this.reconnectedUntil = Date.now() + 4000;
+      setTimeout(() => this.render(), 4100);
+    }
+    this.lastConn = c.conn;
+    const connText: Record<string, string> = {
+      connecting: tr("connecting"),
+      reconnecting: tr("reconnecting"),
+      offline: tr("offline"),
+      fatal: tr("fatal"),
+      connected: Date.now() < this.reconnectedUntil ? tr("reconnected") : "",
+      idle: "",
+    };
+    text(this.conn, connText[c.conn]);
+    this.conn.className = `conn c-${c.conn}`;
+
+    this.confirm.hidden = !this.confirming || !c.active;
+    text(this.confirmText, tr("confirmEnd"));
+    text(this.yesBtn, tr("confirmYes"));
+    text(this.noBtn, tr("confirmNo"));
+
+    // The start view: greeting, languages and phone.
+    const start = c.cid === null && c.outbox.length === 0 && c.failed.length === 0;
+    this.intro.hidden = !start;
+    if (start) {
+      const lines = [tr("welcome", { lib })];
+      if (c.info) {
+        lines.push(tr("onlyLangs", { langs: c.info.languages.map((x) => langName(this.lang, x)).join(this.lang === "en" ? ", " : "、") }));
+        if (c.info.phone) lines.push(tr("phone", { phone: c.info.phone }));
+      }
+      text(this.intro, lines.join("\n"));
+    }
+
+    // The message list: stored messages by seq, then the outbox, then refused messages.
+    this.log.setAttribute("aria-label", tr("log"));
+    const stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < NEAR_BOTTOM_PX;
+    const sorted = c.sorted();
+    let lastRead = 0;
+    for (const m of sorted) if (m.author_kind === "reader" && m.seq <= c.staffRead) lastRead = m.seq;
+    const want: HTMLElement[] = [];
+    for (const m of sorted) {
+      const kind = m.author_kind === "consultant" || m.author_kind === "reader" || m.author_kind === "bot" ? m.author_kind : "system";
+      want.push(this.bubble(`s${m.seq}`, kind, this.author(m), m.body, m.seq === lastRead ? tr("read") : ""));
+    }
+    for (const o of c.outbox) {
+      const st = c.conn === "connected" ? tr("sending") : tr("queued");
+      want.push(this.bubble(`o${o.cmid}`, "reader pending", tr("you"), o.body, st));
+    }
+    for (const f of c.failed) {
+      want.push(this.bubble(`f${f.cmid}`, "reader failed", tr("you"), f.body, `${tr("failed")}：${this.errorText(f.error)}`));
+    }
+    const keep = new Set(want);
+    for (const [k, el] of this.items) {
+      if (!keep.has(el)) {
+        el.remove();
+        this.items.delete(k);
+      }
+    }
+    let prev: ChildNode | null = null;
+    for (const el of want) {
+      const at: ChildNode | null = prev ? prev.nextSibling : this.log.firstChild;
+      if (el !== at) this.log.insertBefore(el, at);
+      prev = el;
+    }
+    if (stick) this.log.scrollTop = this.log.scrollHeight;
+
+    text(this.typing, c.consultantTyping ? tr("typing") : "");
+    this.endbar.hidden = !ended;
+    text(this.endText, ended);
+    text(this.newBtn, tr("newChat"));
+    text(this.alert, this.notice);
+
+    const closed = c.ended || c.conn === "fatal";
+    this.input.disabled = closed;
+    this.sendBtn.disabled = closed;
+    this.input.setAttribute("aria-label", tr("input"));
+    this.input.placeholder = tr("placeholder");
+    text(this.sendBtn, tr("send"));
+  }
+}
