@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bots.api import BOTS_KEY, add_bot_routes
 from bots.runtime import WAIT_TICK_SECONDS, Bots
 from desk.assets import add_asset_routes
 from desk.bus import EventBus
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 
 SIO_KEY = web.AppKey("sio", DeskServer)
 ROUTER_KEY = web.AppKey("router", Router)
-BOTS_KEY = web.AppKey("bots", Bots)
 
 
 async def make_state(settings: Settings) -> SharedState:
@@ -60,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SIO_KEY] = sio
     add_routes(app)
     add_phrase_routes(app)
+    add_bot_routes(app)
     add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -25,8 +25,9 @@ RECONNECT_MS = 30_000
 
 HOSTILE_CSS = """<style>
 html { font-size: 40px !important; }
-* { color: red !important; font-size: 40px !important; display: block; line-height: 4 !important;
-    font-family: serif !important; letter-spacing: 6px !important; text-transform: uppercase !important;
+* { color: red !important; font-size: 40px !important; display: block;
+    line-height: 4 !important; font-family: serif !important; letter-spacing: 6px !important;
+    text-transform: uppercase !important;
     visibility: visible; transform: rotate(2deg); box-sizing: content-box !important; }
 div { padding: 30px !important; margin: 20px !important; border: 5px solid green !important;
       background: yellow !important; width: 50px !important; position: static !important; }
@@ -170,7 +171,12 @@ async def test_reload_mid_chat_keeps_history_without_duplicates(
     await send(page, "收到，谢谢")
     await wang.wait_for("message", lambda m: m["body"] == "收到，谢谢")
     assert await stored_bodies(wang, cid) == [
-        QUESTION, "第一条回复", "读者的第二个问题", "第二条回复", "重新加载后的回复", "收到，谢谢"
+        QUESTION,
+        "第一条回复",
+        "读者的第二个问题",
+        "第二条回复",
+        "重新加载后的回复",
+        "收到，谢谢",
     ]
 
     # A reload in launcher mode after closing the panel: the launcher counts new replies.
@@ -292,24 +298,37 @@ async def test_consultant_ending_says_so(
     await expect(panel(page).get_by_role("button", name="开始新的咨询")).to_be_visible()
 
 
-async def test_markup_is_shown_as_text(
-    live_desk: Node, host_site: HostSite, new_page: Any
-) -> None:
+async def test_markup_is_shown_as_text(live_desk: Node, host_site: HostSite, new_page: Any) -> None:
     page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
     evil = '<img src=x onerror="window.__xss=1">'
     await wang.say(cid, evil)
     await send(page, evil + "<b>bold</b>")
     await wang.wait_for("message", lambda m: m["body"] == evil + "<b>bold</b>")
     await expect(bubble(page, evil).first.locator(".body")).to_have_text(evil)
-    await expect(bubble(page, evil + "<b>bold</b>").locator(".body")).to_have_text(evil + "<b>bold</b>")
+    await expect(bubble(page, evil + "<b>bold</b>").locator(".body")).to_have_text(
+        evil + "<b>bold</b>"
+    )
     assert await log(page).locator("img, b").count() == 0
     assert await page.evaluate("() => window.__xss") is None
 
 
 STYLE_PROPS = [
-    "color", "font-size", "font-family", "line-height", "letter-spacing", "text-transform",
-    "display", "position", "padding-top", "margin-top", "border-top-width", "background-color",
-    "width", "height", "transform", "visibility",
+    "color",
+    "font-size",
+    "font-family",
+    "line-height",
+    "letter-spacing",
+    "text-transform",
+    "display",
+    "position",
+    "padding-top",
+    "margin-top",
+    "border-top-width",
+    "background-color",
+    "width",
+    "height",
+    "transform",
+    "visibility",
 ]
 
 COMPUTED = """([sel, props]) => {
@@ -343,7 +362,10 @@ async def test_hostile_page_css_does_not_change_the_widget(
         await expect(bubble(page, "一个问题").locator(".st")).to_be_hidden()
         opened = await page.evaluate(
             COMPUTED,
-            [[".panel", "header", ".title", ".input", ".send", ".msg", ".body", ".log"], STYLE_PROPS],
+            [
+                [".panel", "header", ".title", ".input", ".send", ".msg", ".body", ".log"],
+                STYLE_PROPS,
+            ],
         )
         seen.append((closed, opened))
     assert seen[0] == seen[1]
@@ -354,7 +376,10 @@ async def test_hostile_page_css_does_not_change_the_widget(
 async def test_widget_leaves_the_host_page_alone(
     live_desk: Node, host_site: HostSite, new_page: Any
 ) -> None:
-    bare = "<!doctype html><html><head><title>t</title></head><body><h1>Library home</h1></body></html>"
+    bare = (
+        "<!doctype html><html><head><title>t</title></head>"
+        "<body><h1>Library home</h1></body></html>"
+    )
     before_url = host_site.page("/bare", bare)
     page = await new_page(before_url)
     globals_before = set(await page.evaluate("() => Object.keys(window)"))
@@ -364,7 +389,8 @@ async def test_widget_leaves_the_host_page_alone(
     assert added <= {"DeskWidget"}, added
     shape = await page.evaluate(
         """() => ({
-            body: [...document.body.children].map(e => e.tagName + (e.dataset.deskWidget ? ':w' : '')),
+            body: [...document.body.children]
+                .map(e => e.tagName + (e.dataset.deskWidget ? ':w' : '')),
             styles: document.querySelectorAll('style, link[rel=stylesheet]').length,
             h1: getComputedStyle(document.querySelector('h1')).fontSize,
         })"""
@@ -505,7 +531,8 @@ async def test_refused_token_is_replaced(
 
 async def test_full_page_mode(live_desk: Node, host_site: HostSite, new_page: Any) -> None:
     page = await new_page(
-        await site(host_site, live_desk, attrs='data-mode="page"'), viewport={"width": 1000, "height": 700}
+        await site(host_site, live_desk, attrs='data-mode="page"'),
+        viewport={"width": 1000, "height": 700},
     )
     await expect(panel(page)).to_be_visible()
     await expect(launcher(page)).to_have_count(0)
@@ -522,4 +549,3 @@ async def test_desk_chat_page(live_desk: Node, new_page: Any) -> None:
     offer = await wang.wait_for("offer")
     assert offer["consultation"]["language"] == "en"
     await expect(bubble(page, "A question from the desk's own page").locator(".st")).to_be_hidden()
-

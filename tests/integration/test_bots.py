@@ -202,3 +202,68 @@ def test_templates_cover_the_norms() -> None:
     assert {"greeting", "queue_position", "queue_next", "long_wait", "nobody_online"} <= set(
         TEMPLATES
     )
+
+
+async def _http(
+    node: Node, who: Consultant, method: str, path: str, body: object = None
+) -> tuple[int, dict[str, object]]:
+    import aiohttp
+
+    headers = {"Origin": node.base, "Cookie": f"desk_session={who.cookie}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, node.base + path, json=body, headers=headers) as resp,
+    ):
+        return resp.status, await resp.json()
+
+
+async def test_a_supervisor_edits_the_bots_and_readers_hear_it(bot_node: Node) -> None:
+    chen = await Consultant.login(bot_node.base, "chen")  # supervisor, demo-ul
+    zhao = await Consultant.login(bot_node.base, "zhao")  # consultant, demo-ul
+    status, got = await _http(bot_node, zhao, "GET", "/api/bots")
+    assert status == 200 and got["can_edit"] is False and got["library"] == "demo-ul"
+    texts = got["texts"]
+    assert isinstance(texts, list) and len(texts) == 2 * len(TEMPLATES)
+    status, got = await _http(bot_node, zhao, "PUT", "/api/bots/settings", {"greeting": False})
+    assert status == 403
+
+    status, got = await _http(
+        bot_node, chen, "PUT", "/api/bots/texts/greeting/zh-CN", {"body": "{nope}欢迎"}
+    )
+    assert status == 400 and got["error"]["code"] == "bad_template"  # type: ignore[index]
+    status, got = await _http(
+        bot_node, chen, "PUT", "/api/bots/texts/greeting/zh-CN", {"body": "欢迎来到{library}！"}
+    )
+    assert status == 200
+    status, _ = await _http(bot_node, chen, "PUT", "/api/bots/texts/greeting/fr", {"body": "x"})
+    assert status == 404
+
+    r = await Reader.register(bot_node.base, "demo-ul")
+    await r.connect()
+    await r.open("你好")
+    msg = await r.wait_for("message", lambda m: m["author_kind"] == "bot")
+    assert msg["body"] == "欢迎来到示例大学图书馆！"
+
+    # Back to the default wording, then the greeting switched off altogether.
+    status, got = await _http(bot_node, chen, "DELETE", "/api/bots/texts/greeting/zh-CN")
+    assert status == 200 and got["body"] == TEMPLATES["greeting"][1]["zh-CN"]
+    status, got = await _http(
+        bot_node, chen, "PUT", "/api/bots/settings", {"greeting": False, "long_wait_minutes": 20}
+    )
+    assert status == 200 and got["settings"] == {  # type: ignore[comparison-overlap]
+        "greeting": False,
+        "waiting": True,
+        "long_wait_minutes": 20,
+        "update_seconds": 120,
+    }
+    status, got = await _http(bot_node, chen, "PUT", "/api/bots/settings", {"update_seconds": 5})
+    assert status == 400
+    quiet = await Reader.register(bot_node.base, "demo-ul")
+    await quiet.connect()
+    opened = await quiet.open("还有问题")
+    assert [m["author_kind"] for m in opened["messages"]] == ["reader"]
+    # Another library's settings are untouched.
+    other = await Reader.register(bot_node.base, "demo-pl")
+    await other.connect()
+    await other.open("你好")
+    await other.wait_for("message", lambda m: m["author_kind"] == "bot")
