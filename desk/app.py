@@ -93,11 +93,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             sio.register_namespace(ns)
 
         async def disconnect_all(_: web.Application) -> None:
-            # A node going down closes its sockets at once, so clients reconnect (to another
-            # node) and resume, instead of waiting for their ping timeout.
-            for ns in namespaces:
-                for sid in list(ns.sessions):
-                    await sio.disconnect(sid, namespace=ns.namespace)
+            # A node going down closes its connections at once, so clients reconnect (to
+            # another node) and resume, instead of waiting for their ping timeout. It closes
+            # them at the Engine.IO level: socket.io-client takes that as a lost transport and
+            # reconnects by itself, where a namespace disconnect would tell it to stay away.
+            # Not waiting for each socket's send queue: a client already gone never drains it.
+            for sock in list(sio.eio.sockets.values()):
+                await sock.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
+            sio.eio.sockets.clear()
             await sio.shutdown()
 
         app.on_shutdown.append(disconnect_all)

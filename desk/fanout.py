@@ -20,6 +20,7 @@ from desk.events import (
     ConsultationAssigned,
     ConsultationEnded,
     ConsultationOffered,
+    ConsultationOpened,
     ConsultationQueued,
     ConsultationReleased,
     MessagePosted,
@@ -52,6 +53,7 @@ class Fanout:
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(MessagePosted, self.message_posted)
+        bus.subscribe(ConsultationOpened, self.opened)
         bus.subscribe(ConsultationQueued, self.queue_changed)
         bus.subscribe(ConsultationOffered, self.offered)
         bus.subscribe(OfferWithdrawn, self.offer_withdrawn)
@@ -146,6 +148,7 @@ class Fanout:
             },
         )
         self._queue_notice(c.id)
+        await self.load_changed(e.consultant_id)
 
     async def offer_withdrawn(self, e: OfferWithdrawn) -> None:
         await self._staff(
@@ -153,6 +156,7 @@ class Fanout:
             "offer.withdrawn",
             {"consultation_id": e.consultation.id, "reason": e.reason},
         )
+        await self.load_changed(e.consultant_id)
 
     async def assigned(self, e: ConsultationAssigned) -> None:
         c = e.consultation
@@ -169,6 +173,7 @@ class Fanout:
         await self._reader(c.reader_id, "consultation", c.to_client(staff=False))
         if e.how == "direct":
             self._queue_notice(c.id)
+        await self.load_changed(e.consultant_id, e.previous_consultant_id)
 
     async def released(self, e: ConsultationReleased) -> None:
         await self._staff(
@@ -179,6 +184,7 @@ class Fanout:
         await self._reader(
             e.consultation.reader_id, "consultation", e.consultation.to_client(staff=False)
         )
+        await self.load_changed(e.consultant_id)
 
     async def ended(self, e: ConsultationEnded) -> None:
         c = e.consultation
@@ -186,6 +192,7 @@ class Fanout:
         if e.previous_assignee_id is not None:
             await self._staff(e.previous_assignee_id, "consultation", c.to_client(staff=True))
         self._queue_notice(c.id)
+        await self.load_changed(e.previous_assignee_id)
 
     async def typing(self, e: TypingChanged) -> None:
         data = {
@@ -219,3 +226,27 @@ class Fanout:
                 "capacity": p.capacity if p else 0,
             },
         )
+
+    async def load_changed(self, *consultant_ids: int | None) -> None:
+        """A chat was offered, taken, released or ended: the consultant's load moved."""
+        for cid in consultant_ids:
+            if cid is None:
+                continue
+            p = await self.desk.state.presence(cid)
+            if p is None:
+                continue
+            await self._staff(
+                cid,
+                "presence",
+                {
+                    "status": p.status,
+                    "connected": p.connected,
+                    "load": p.load,
+                    "capacity": p.capacity,
+                },
+            )
+
+    async def opened(self, e: ConsultationOpened) -> None:
+        # The reader's other tabs learn of the new chat at once.
+        c = e.consultation
+        await self._reader(c.reader_id, "consultation", c.to_client(staff=False))

@@ -227,6 +227,7 @@ async def library_list(request: web.Request) -> web.Response:
             "ok": True,
             "libraries": [
                 {
+                    "id": x.id,
                     "code": x.code,
                     "name": x.name,
                     "name_en": x.name_en,

@@ -120,7 +120,7 @@ async def test_library_list_is_public(node: Node) -> None:
     status, got = await _call(node, None, "GET", "/api/libraries")
     assert status == 200
     assert [x["code"] for x in got["libraries"]] == ["demo-pl", "demo-ul"]
-    assert set(got["libraries"][0]) == {"code", "name", "name_en", "languages"}
+    assert set(got["libraries"][0]) == {"id", "code", "name", "name_en", "languages"}
 
 
 async def test_the_reader_sees_the_consultants_library(node: Node) -> None:

@@ -290,3 +290,23 @@ async def test_a_message_reaches_the_senders_other_tabs_but_not_the_sending_one(
     await reader_tab2.wait_for("message", lambda m: m["seq"] == answer["seq"])
     assert sent["seq"] not in {m["seq"] for m in reader.messages(cid)}
     assert answer["seq"] not in {m["seq"] for m in wang.messages(cid)}
+
+
+async def test_the_console_hears_its_load_and_the_readers_tabs_hear_a_new_chat(
+    node: Node,
+) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    other_tab = Reader(node.base, "/reader")
+    other_tab.token, other_tab.library = reader.token, reader.library
+    await other_tab.connect()
+    cid = (await reader.open("新问题"))["consultation"]["id"]
+    opened = await other_tab.wait_for("consultation", lambda c: c["id"] == cid)
+    assert opened["state"] == "waiting"
+
+    await wang.accept_next()
+    await wang.wait_for("presence", lambda p: p["load"] == 1 and p["capacity"] == 4)
+    await wang.ok("consultation.close", {"consultation_id": cid})
+    await wang.wait_for("presence", lambda p: p["load"] == 0 and p["status"] == "online")
