@@ -66,9 +66,7 @@ class ConsoleNamespace(DeskNamespace):
         return origin in allowed
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
-        if not (
-            self.allowed_origin(environ.get("HTTP_ORIGIN")) or from_the_desk_itself(environ)
-        ):
+        if not (self.allowed_origin(environ.get("HTTP_ORIGIN")) or from_the_desk_itself(environ)):
             raise ConnectionRefusedError(
                 "open the console from the desk itself", {"code": "origin_not_allowed"}
             )
