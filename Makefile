@@ -39,6 +39,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd web && npm ci --no-audit --no-fund && npm run typecheck
 
 bench: install
 	$(BIN)/python bench/chat_load.py
