@@ -201,3 +201,63 @@ class BotMark(Base):
     minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The long-wait (or nobody-online) offer of the form service went out.
     offered_form: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+TICKET_KINDS = ("form", "document")
+TICKET_STATES = ("open", "claimed", "answered")
+ANSWER_KINDS = ("answer", "found", "same_topic", "not_found")
+
+
+class Ticket(Base):
+    """A question in the form-consultation backlog (表单咨询), the non-real-time service.
+
+    Created from a chat (hand-off) or from the widget's form. ``kind`` is ``form`` (methods of
+    retrieval and use, general knowledge) or ``document`` (specific documents wanted), which
+    the 72-hour rules of the reply norms (非实时参考咨询回复规范) govern.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_state_submitted", "state", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the reader's unguessable link token; the token itself is never stored.
+    link_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"), index=True)
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id"), nullable=True)
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultations.id"), nullable=True, unique=True
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    #: The chat so far, as the reader saw it: [{"author_kind", "body", "created_at"}].
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: Who sent it here: reader (left a question), consultant (switched the chat), form.
+    handed_off_by: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answer_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set by the scheduled job when the ticket passes 72 hours unanswered.
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TicketEvent(Base):
+    """The ticket's history: created, claimed, returned (退回任务), answered, overdue, ..."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(16))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
