@@ -10,6 +10,8 @@ from aiohttp import web
 from bots.api import BOTS_KEY, add_bot_routes
 from bots.runtime import WAIT_TICK_SECONDS, Bots
 from desk.assets import add_asset_routes
+from desk.backlog.actions import sweep_overdue
+from desk.backlog.api import add_backlog_routes
 from desk.bus import EventBus
 from desk.clock import Clock
 from desk.context import Desk
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SIO_KEY = web.AppKey("sio", DeskServer)
 ROUTER_KEY = web.AppKey("router", Router)
+#: The 72-hour sweep of the backlog runs this often (once across nodes).
+OVERDUE_SWEEP_SECONDS = 60.0
 
 
 async def make_state(settings: Settings) -> SharedState:
@@ -61,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     add_routes(app)
     add_phrase_routes(app)
     add_bot_routes(app)
+    add_backlog_routes(app)
     add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -115,7 +120,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             DeskScheduler(
                 desk,
                 router.request,
-                [("waiting-bot", WAIT_TICK_SECONDS, lambda _desk: bots.tell_waiting())],
+                [
+                    ("waiting-bot", WAIT_TICK_SECONDS, lambda _desk: bots.tell_waiting()),
+                    ("backlog-overdue", OVERDUE_SWEEP_SECONDS, sweep_overdue),
+                ],
             )
             if settings.scheduler
             else None

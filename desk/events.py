@@ -191,3 +191,13 @@ class QueuePositionTold(Event):
     position: int
     #: Rounded-up expected wait; None when nobody who could serve the reader is online.
     minutes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketChanged(Event):
+    """A backlog ticket was created, claimed, returned, answered or passed 72 hours."""
+
+    ticket_id: int
+    library_id: int
+    what: str
+    consultant_id: int | None

@@ -28,6 +28,7 @@ from desk.events import (
     PresenceChanged,
     QueuePositionTold,
     ReadMarked,
+    TicketChanged,
     TypingChanged,
 )
 from desk.protocol import CONSOLE_NAMESPACE as CONSOLE
@@ -64,6 +65,7 @@ class Fanout:
         bus.subscribe(ReadMarked, self.read)
         bus.subscribe(PresenceChanged, self.presence)
         bus.subscribe(QueuePositionTold, self.queue_position)
+        bus.subscribe(TicketChanged, self.backlog_changed)
 
     async def _reader(self, reader_id: int, event: str, data: dict[str, Any]) -> None:
         await self.sio.emit(event, data, room=reader_room(reader_id), namespace=READER)
@@ -102,6 +104,20 @@ class Fanout:
                 await self.sio.emit(
                     "message", data, room=room, namespace=CONSOLE, skip_sid=skip_staff
                 )
+
+    async def backlog_changed(self, e: TicketChanged) -> None:
+        # The pool is alliance-wide: every console refreshes its backlog view.
+        await self.sio.emit(
+            "backlog.changed",
+            {
+                "ticket_id": e.ticket_id,
+                "library_id": e.library_id,
+                "what": e.what,
+                "consultant_id": e.consultant_id,
+            },
+            room=STAFF_ROOM,
+            namespace=CONSOLE,
+        )
 
     async def queue_position(self, e: QueuePositionTold) -> None:
         await self._reader(

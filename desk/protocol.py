@@ -94,6 +94,27 @@ class Transfer(Payload):
     note: Note = ""
 
 
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class ReaderHandOff(Payload):
+    consultation_id: Id
+    kind: Literal["form", "document"] = "form"
+    #: Where the answer is mailed (when the desk sends mail); the ticket page works without.
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+        | None
+    ) = None
+    #: The question as the reader wants it filed; by default their messages in the chat.
+    question: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = None
+
+
+class StaffHandOff(Payload):
+    consultation_id: Id
+    kind: Literal["form", "document"] = "form"
+    note: Note = ""
+
+
 #: Client -> server events on /reader, with their payload models.
 READER_EVENTS: dict[str, type[Payload]] = {
     "consultation.open": OpenConsultation,
@@ -103,6 +124,7 @@ READER_EVENTS: dict[str, type[Payload]] = {
     "typing": Typing,
     "read": MarkRead,
     "consultation.close": ConsultationRef,
+    "handoff": ReaderHandOff,
 }
 
 #: Client -> server events on /console.
@@ -119,6 +141,7 @@ CONSOLE_EVENTS: dict[str, type[Payload]] = {
     "read": MarkRead,
     "consultation.transfer": Transfer,
     "consultation.close": ConsultationRef,
+    "consultation.handoff": StaffHandOff,
     "colleagues.list": Empty,
 }
 
@@ -136,5 +159,6 @@ CONSOLE_SERVER_EVENTS = frozenset(
         "chat.released",
         "queue.changed",
         "presence",
+        "backlog.changed",
     }
 )

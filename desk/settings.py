@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     console_origins: list[str] = Field(default_factory=list)
     #: The built web front ends (`npm run build` in web/); by default the checkout's web/dist.
     static_dir: Path = Path(__file__).resolve().parents[1] / "web" / "dist"
+    #: Outgoing mail (answers to backlog tickets); unset host: no mail is sent.
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = "desk@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
     #: Run APScheduler jobs (routing ticks, sweeps) in this process.
     scheduler: bool = True
 

@@ -63,7 +63,9 @@ def refusal(row: Holder | None, as_reader: int | None, as_assignee: int | None) 
         return NotFound("no such consultation", code="consultation_not_found")
     if as_assignee is not None and row.assignee_id != as_assignee:
         return Forbidden("this chat is not assigned to you", code="not_assigned")
-    if row.state not in _ACTIVE_STATES:
+    desk_notice = as_reader is None and as_assignee is None
+    # A chat handed off to the form service still takes the desk's notice with the ticket link.
+    if row.state not in _ACTIVE_STATES and not (desk_notice and row.state == "handed_off"):
         return Conflict(
             f"the consultation is {row.state}", code="consultation_ended", state=row.state
         )

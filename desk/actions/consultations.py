@@ -246,7 +246,10 @@ async def end_consultation(
     reason: str,
     guard: Guard | None = None,
     allowed_from: Collection[State] = ACTIVE,
+    also: Callable[[Consultation], None] | None = None,
 ) -> ConsultationView:
+    """End a chat. ``also`` runs in the same transaction (the hand-off writes its ticket
+    there, so a chat is never handed off without one, nor a ticket made for a live chat)."""
     now = desk.clock.now()
 
     def mutate(c: Consultation) -> None:
@@ -254,6 +257,8 @@ async def end_consultation(
         c.ended_by = by
         c.end_reason = reason
         c.offer_expires_at = None
+        if also is not None:
+            also(c)
 
     c, _, previous = await change_state(
         desk,

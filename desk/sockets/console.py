@@ -14,6 +14,7 @@ from desk.actions import offers, presence, transfers
 from desk.actions.conversation import authorise, mark_read, set_typing
 from desk.actions.views import view_of
 from desk.auth import SESSION_COOKIE, staff_from_token
+from desk.backlog.actions import hand_off
 from desk.directory import ConsultantInfo
 from desk.errors import DeskError, InvalidPayload
 from desk.models import Consultation
@@ -27,6 +28,7 @@ from desk.protocol import (
     Resume,
     SendStaffMessage,
     SetStatus,
+    StaffHandOff,
     Transfer,
     Typing,
 )
@@ -276,6 +278,18 @@ class ConsoleNamespace(DeskNamespace):
             allowed_from={State.ASSIGNED},
         )
         return {"consultation": view.to_client(staff=True)}
+
+    async def on_consultation_handoff(self, sid: str, p: StaffHandOff) -> dict[str, Any]:
+        """Switch the chat to the form service (one action): a ticket made from the chat."""
+        view, filed = await hand_off(
+            self.desk,
+            p.consultation_id,
+            by="consultant",
+            kind=p.kind,
+            consultant=self._who(sid),
+            note=p.note,
+        )
+        return {"consultation": view.to_client(staff=True), "ticket": {"id": filed.ticket_id}}
 
     async def on_colleagues_list(self, sid: str, p: Empty) -> dict[str, Any]:
         me = self._who(sid)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from desk.actions import consultations as acts
 from desk.actions.conversation import authorise, mark_read, set_typing
 from desk.auth import reader_from_token
+from desk.backlog.actions import hand_off
 from desk.directory import LibraryInfo
 from desk.errors import DeskError, InvalidPayload
 from desk.models import Consultation
@@ -22,6 +23,7 @@ from desk.protocol import (
     MarkRead,
     OpenConsultation,
     Payload,
+    ReaderHandOff,
     Resume,
     SendMessage,
     Typing,
@@ -204,6 +206,24 @@ class ReaderNamespace(DeskNamespace):
         s = self._session(sid)
         seq = await mark_read(self.desk, p.consultation_id, p.seq, reader_id=s.reader_id)
         return {"seq": seq}
+
+    async def on_handoff(self, sid: str, p: ReaderHandOff) -> dict[str, Any]:
+        """The reader leaves the question for the form service (one action)."""
+        s = self._session(sid)
+        view, filed = await hand_off(
+            self.desk,
+            p.consultation_id,
+            by="reader",
+            kind=p.kind,
+            reader_id=s.reader_id,
+            email=p.email,
+            question=p.question,
+        )
+        self.desk.local_reader_consultations.get(sid, set()).discard(view.id)
+        return {
+            "consultation": view.to_client(staff=False),
+            "ticket": {"id": filed.ticket_id, "url": filed.url},
+        }
 
     async def on_consultation_close(self, sid: str, p: ConsultationRef) -> dict[str, Any]:
         s = self._session(sid)

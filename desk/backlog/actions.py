@@ -1,0 +1,280 @@
+"""Backlog actions: hand a chat off, file a question from the widget's form, claim, return
+(退回任务), reply, and the scheduled 72-hour sweep. Each writes, commits, then announces."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import object_session
+
+from desk import auth
+from desk.actions.consultations import (
+    end_consultation,
+    post_message,
+    reader_guard,
+    timestamp,
+)
+from desk.backlog.rules import WINDOW, final_answer
+from desk.context import Desk
+from desk.directory import ConsultantInfo
+from desk.errors import Conflict, Forbidden, InvalidPayload, NotFound
+from desk.events import ConsultationView, TicketChanged
+from desk.models import Consultation, Ticket, TicketEvent
+from desk.states import ACTIVE, State
+from desk.texts import text_for
+from transcripts.records import Draft
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    ticket_id: int
+    #: The reader's page; holds the token, so it is shown to the reader and nowhere else.
+    url: str
+
+
+def ticket_url(desk: Desk, token: str) -> str:
+    return f"{desk.settings.origin()}/tickets/{token}"
+
+
+async def _transcript(desk: Desk, consultation_id: int) -> list[dict[str, Any]]:
+    """The chat as the reader saw it (no private notes), every page of it."""
+    out: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = await desk.store.messages_since(consultation_id, after, staff=False)
+        out += [
+            {"author_kind": m.author_kind, "body": m.body, "created_at": m.created_at.isoformat()}
+            for m in page
+        ]
+        if not page or len(page) < 500:
+            return out
+        after = page[-1].seq
+
+
+def _question_from(transcript: list[dict[str, Any]]) -> str:
+    asked = [m["body"] for m in transcript if m["author_kind"] == "reader"]
+    return "\n".join(asked)[:MAX_QUESTION_CHARS].strip()
+
+
+async def hand_off(
+    desk: Desk,
+    consultation_id: int,
+    *,
+    by: str,
+    kind: str,
+    reader_id: int | None = None,
+    consultant: ConsultantInfo | None = None,
+    email: str | None = None,
+    question: str | None = None,
+    note: str = "",
+) -> tuple[ConsultationView, Filed]:
+    """Move a live chat to the form service: a ticket is written in the same transaction that
+    ends the chat as ``handed_off``; then the reader is told where to follow it."""
+    if kind not in ("form", "document"):
+        raise InvalidPayload("kind is form or document", code="invalid_payload")
+    transcript = await _transcript(desk, consultation_id)
+    asked = (question or "").strip()[:MAX_QUESTION_CHARS] or _question_from(transcript)
+    if not asked:
+        raise InvalidPayload("there is no question to hand off yet", code="empty_question")
+    token = auth.new_token()
+    now = timestamp(desk.clock.now())
+
+    def guard(c: Consultation) -> None:
+        if reader_id is not None:
+            reader_guard(reader_id)(c)
+        if consultant is not None and c.assignee_id != consultant.id:
+            raise Forbidden("this chat is not assigned to you", code="not_assigned")
+
+    def write_ticket(c: Consultation) -> None:
+        session = object_session(c)
+        assert session is not None
+        session.add(
+            Ticket(
+                link_hash=auth.token_hash(token),
+                library_id=c.library_id,
+                reader_id=c.reader_id,
+                consultation_id=c.id,
+                language=c.language,
+                kind=kind,
+                question=asked,
+                contact_email=email,
+                transcript=transcript,
+                handed_off_by=by,
+                state="open",
+                submitted_at=now,
+                version=1,
+            )
+        )
+
+    allowed = (State.ASSIGNED,) if consultant is not None else ACTIVE
+    view = await end_consultation(
+        desk,
+        consultation_id,
+        target=State.HANDED_OFF,
+        by=by,
+        reason="handed_off" + (f": {note}" if note else ""),
+        guard=guard,
+        allowed_from=allowed,
+        also=write_ticket,
+    )
+    async with desk.reads() as s:
+        ticket_id = await s.scalar(
+            select(Ticket.id).where(Ticket.consultation_id == consultation_id)
+        )
+    assert ticket_id is not None
+    filed = Filed(ticket_id, ticket_url(desk, token))
+    await post_message(
+        desk,
+        Draft(
+            consultation_id,
+            "system",
+            text_for("handed_off", view.language, number=str(ticket_id), url=filed.url),
+            client_msg_id="desk.handoff",
+        ),
+    )
+    await desk.bus.publish(TicketChanged(ticket_id, view.library_id, "created", None))
+    return view, filed
+
+
+async def file_question(
+    desk: Desk,
+    *,
+    library_id: int,
+    reader_id: int | None,
+    language: str,
+    kind: str,
+    question: str,
+    email: str | None,
+) -> Filed:
+    """A question left in the widget's form, with no chat (nobody online, after hours)."""
+    token = auth.new_token()
+    async with desk.sessions.begin() as s:
+        t = Ticket(
+            link_hash=auth.token_hash(token),
+            library_id=library_id,
+            reader_id=reader_id,
+            language=language,
+            kind=kind,
+            question=question.strip()[:MAX_QUESTION_CHARS],
+            contact_email=email,
+            transcript=[],
+            handed_off_by="form",
+            state="open",
+            submitted_at=timestamp(desk.clock.now()),
+            version=1,
+        )
+        s.add(t)
+        await s.flush()
+        ticket_id = t.id
+    await desk.bus.publish(TicketChanged(ticket_id, library_id, "created", None))
+    return Filed(ticket_id, ticket_url(desk, token))
+
+
+async def _event(
+    s: Any, ticket_id: int, action: str, who: int | None, note: str, at: datetime
+) -> None:
+    s.add(TicketEvent(ticket_id=ticket_id, action=action, consultant_id=who, note=note, at=at))
+
+
+async def claim(desk: Desk, ticket_id: int, who: ConsultantInfo) -> None:
+    """领取任务: the ticket is this consultant's until they reply or return it."""
+    now = timestamp(desk.clock.now())
+    async with desk.sessions.begin() as s:
+        done = await s.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.state == "open")
+            .values(state="claimed", claimed_by=who.id, claimed_at=now, version=Ticket.version + 1)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            t = await s.get(Ticket, ticket_id)
+            if t is None:
+                raise NotFound("no such ticket", code="ticket_not_found")
+            raise Conflict(f"the ticket is {t.state}", code="ticket_taken", state=t.state)
+        library_id = await s.scalar(select(Ticket.library_id).where(Ticket.id == ticket_id))
+        await _event(s, ticket_id, "claimed", who.id, "", now)
+    await desk.bus.publish(TicketChanged(ticket_id, int(library_id or 0), "claimed", who.id))
+
+
+async def _mine(s: Any, ticket_id: int, who: ConsultantInfo) -> Ticket:
+    t = await s.get(Ticket, ticket_id, with_for_update=True)
+    if t is None:
+        raise NotFound("no such ticket", code="ticket_not_found")
+    if t.state != "claimed" or t.claimed_by != who.id:
+        raise Conflict("claim the ticket first", code="ticket_not_claimed", state=t.state)
+    ticket: Ticket = t
+    return ticket
+
+
+async def return_ticket(desk: Desk, ticket_id: int, who: ConsultantInfo, note: str) -> None:
+    """退回任务: back to the pool, so that a colleague searches too."""
+    now = timestamp(desk.clock.now())
+    async with desk.sessions.begin() as s:
+        t = await _mine(s, ticket_id, who)
+        t.state, t.claimed_by, t.claimed_at = "open", None, None
+        t.version += 1
+        library_id = t.library_id
+        await _event(s, ticket_id, "returned", who.id, note, now)
+    await desk.bus.publish(TicketChanged(ticket_id, library_id, "returned", who.id))
+
+
+async def reply(
+    desk: Desk, ticket_id: int, who: ConsultantInfo, *, answer: str, answer_kind: str
+) -> str:
+    """Answer a claimed ticket under the 72-hour rules; returns the text the reader gets."""
+    now = timestamp(desk.clock.now())
+    async with desk.sessions.begin() as s:
+        t = await _mine(s, ticket_id, who)
+        text = final_answer(
+            kind=t.kind,
+            answer_kind=answer_kind,
+            answer=answer,
+            language=t.language,
+            submitted_at=t.submitted_at,
+            now=now,
+        )
+        if not text:
+            raise InvalidPayload("the answer is empty", code="empty_message")
+        t.state, t.answer, t.answer_kind = "answered", text, answer_kind
+        t.answered_by, t.answered_at = who.id, now
+        t.version += 1
+        library_id, email, language = t.library_id, t.contact_email, t.language
+        await _event(s, ticket_id, "answered", who.id, answer_kind, now)
+    await desk.bus.publish(TicketChanged(ticket_id, library_id, "answered", who.id))
+    if email:
+        from desk.backlog.mail import send_answer
+
+        await send_answer(desk, ticket_id, email, language)
+    return text
+
+
+async def sweep_overdue(desk: Desk) -> int:
+    """Mark the tickets that passed 72 hours unanswered, once each, and remind: the consultant
+    holding one is told; an open one is flagged in every console's backlog view."""
+    now = timestamp(desk.clock.now())
+    async with desk.sessions.begin() as s:
+        rows = (
+            await s.scalars(
+                select(Ticket).where(
+                    Ticket.state.in_(("open", "claimed")),
+                    Ticket.overdue_at.is_(None),
+                    Ticket.submitted_at <= now - WINDOW,
+                )
+            )
+        ).all()
+        for t in rows:
+            t.overdue_at = now
+            t.reminded_at = now
+            t.version += 1
+            await _event(s, t.id, "overdue", None, "72 hours without an answer", now)
+        marked = [(t.id, t.library_id, t.claimed_by) for t in rows]
+    for ticket_id, library_id, holder in marked:
+        await desk.bus.publish(TicketChanged(ticket_id, library_id, "overdue", holder))
+    return len(marked)

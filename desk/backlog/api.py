@@ -1,0 +1,324 @@
+"""HTTP routes of the backlog: the staff's pool and a reader's ticket page."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import Field, field_validator
+from sqlalchemy import select
+
+from desk import auth
+from desk.backlog import actions
+from desk.backlog.rules import ANSWER_KINDS, NOT_FOUND, SAME_TOPIC, WINDOW, template_language
+from desk.errors import InvalidPayload, NotFound
+from desk.http import DESK_KEY, _Body, _cors, _json, _library_for_reader
+from desk.models import Consultant, Library, Ticket, TicketEvent
+from desk.phrases import _staff
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,200}$")
+
+
+class NewTicket(_Body):
+    library: str = Field(min_length=1, max_length=32)
+    token: str | None = Field(None, max_length=200)
+    question: str = Field(min_length=1, max_length=actions.MAX_QUESTION_CHARS)
+    kind: Literal["form", "document"] = "form"
+    language: str = Field("zh-CN", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    email: str | None = Field(None, max_length=254, pattern=EMAIL)
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v
+
+
+class ReturnBody(_Body):
+    note: str = Field("", max_length=500)
+
+
+class ReplyBody(_Body):
+    answer: str = Field("", max_length=20_000)
+    answer_kind: Literal["answer", "found", "same_topic", "not_found"]
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _summary(t: Ticket, library: str) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "library": library,
+        "language": t.language,
+        "kind": t.kind,
+        "state": t.state,
+        "question": t.question[:200],
+        "submitted_at": _iso(t.submitted_at),
+        "window_ends_at": _iso(t.submitted_at + WINDOW),
+        "overdue": t.overdue_at is not None,
+        "claimed_by": t.claimed_by,
+        "handed_off_by": t.handed_off_by,
+        "version": t.version,
+    }
+
+
+async def list_backlog(request: web.Request) -> web.Response:
+    who = await _staff(request)
+    desk = request.app[DESK_KEY]
+    q = request.query
+    stmt = select(Ticket, Library.code).join(Library, Library.id == Ticket.library_id)
+    state = q.get("state", "open")
+    if state not in ("open", "claimed", "answered"):
+        raise InvalidPayload("state is open, claimed or answered", code="invalid_payload")
+    stmt = stmt.where(Ticket.state == state)
+    if q.get("mine") == "1":
+        stmt = stmt.where(Ticket.claimed_by == who.id)
+    if q.get("library"):
+        stmt = stmt.where(Library.code == q["library"][:32])
+    if q.get("overdue") == "1":
+        stmt = stmt.where(Ticket.overdue_at.is_not(None))
+    order = Ticket.answered_at.desc() if state == "answered" else Ticket.submitted_at
+    async with desk.reads() as s:
+        rows = (await s.execute(stmt.order_by(order, Ticket.id).limit(200))).all()
+    return web.json_response({"ok": True, "tickets": [_summary(t, code) for t, code in rows]})
+
+
+def _ticket_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound("no such ticket", code="ticket_not_found")
+    return int(raw)
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    await _staff(request)
+    desk = request.app[DESK_KEY]
+    tid = _ticket_id(request)
+    async with desk.reads() as s:
+        row = (
+            await s.execute(
+                select(Ticket, Library.code)
+                .join(Library, Library.id == Ticket.library_id)
+                .where(Ticket.id == tid)
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound("no such ticket", code="ticket_not_found")
+        events = (
+            await s.execute(
+                select(TicketEvent, Consultant.display_name)
+                .outerjoin(Consultant, Consultant.id == TicketEvent.consultant_id)
+                .where(TicketEvent.ticket_id == tid)
+                .order_by(TicketEvent.id)
+            )
+        ).all()
+    t, code = row
+    lang = template_language(t.language)
+    detail = {
+        **_summary(t, code),
+        "question": t.question,
+        "transcript": t.transcript,
+        "answer": t.answer,
+        "answer_kind": t.answer_kind,
+        "answered_at": _iso(t.answered_at),
+        "has_contact": bool(t.contact_email),
+        "answer_kinds": list(ANSWER_KINDS[t.kind]),
+        # The norms' wording, for the console to insert (the desk adds it if left out).
+        "templates": {"same_topic": SAME_TOPIC[lang], "not_found": NOT_FOUND[lang]},
+        "events": [
+            {"at": _iso(e.at), "action": e.action, "by": name, "note": e.note} for e, name in events
+        ],
+    }
+    return web.json_response({"ok": True, "ticket": detail})
+
+
+async def claim_ticket(request: web.Request) -> web.Response:
+    who = await _staff(request, writing=True)
+    await actions.claim(request.app[DESK_KEY], _ticket_id(request), who)
+    return web.json_response({"ok": True})
+
+
+async def return_ticket(request: web.Request) -> web.Response:
+    who = await _staff(request, writing=True)
+    body: ReturnBody = await _json(request, ReturnBody)
+    await actions.return_ticket(request.app[DESK_KEY], _ticket_id(request), who, body.note)
+    return web.json_response({"ok": True})
+
+
+async def reply_ticket(request: web.Request) -> web.Response:
+    who = await _staff(request, writing=True)
+    body: ReplyBody = await _json(request, ReplyBody)
+    text = await actions.reply(
+        request.app[DESK_KEY],
+        _ticket_id(request),
+        who,
+        answer=body.answer,
+        answer_kind=body.answer_kind,
+    )
+    return web.json_response({"ok": True, "answer": text})
+
+
+# -- readers -------------------------------------------------------------------------------
+
+
+async def new_ticket(request: web.Request) -> web.Response:
+    """The widget's form: a question left for the form service, with no chat."""
+    desk = request.app[DESK_KEY]
+    body: NewTicket = await _json(request, NewTicket)
+    lib = await _library_for_reader(desk, request, body.library)
+    reader_id = await auth.reader_from_token(desk, body.token) if body.token else None
+    filed = await actions.file_question(
+        desk,
+        library_id=lib.id,
+        reader_id=reader_id,
+        language=body.language,
+        kind=body.kind,
+        question=body.question,
+        email=body.email,
+    )
+    return _cors(
+        request,
+        web.json_response({"ok": True, "ticket": {"id": filed.ticket_id, "url": filed.url}}),
+    )
+
+
+async def _by_link(request: web.Request) -> tuple[Ticket, Library]:
+    desk = request.app[DESK_KEY]
+    token = request.match_info["token"]
+    if not _TOKEN.match(token):
+        raise NotFound("no such ticket", code="ticket_not_found")
+    async with desk.reads() as s:
+        row = (
+            await s.execute(
+                select(Ticket, Library)
+                .join(Library, Library.id == Ticket.library_id)
+                .where(Ticket.link_hash == auth.token_hash(token))
+            )
+        ).one_or_none()
+    if row is None:
+        raise NotFound("no such ticket", code="ticket_not_found")
+    return row[0], row[1]
+
+
+def reader_view(t: Ticket, lib: Library) -> dict[str, Any]:
+    """What the reader sees: no staff names, no internal history."""
+    return {
+        "id": t.id,
+        "library": {"code": lib.code, "name": lib.name, "name_en": lib.name_en},
+        "language": t.language,
+        "kind": t.kind,
+        "state": "answered" if t.state == "answered" else "in_progress",
+        "question": t.question,
+        "submitted_at": _iso(t.submitted_at),
+        "answer": t.answer,
+        "answered_at": _iso(t.answered_at),
+    }
+
+
+async def ticket_json(request: web.Request) -> web.Response:
+    t, lib = await _by_link(request)
+    resp = web.json_response(
+        {"ok": True, "ticket": reader_view(t, lib)},
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+    return _cors(request, resp)
+
+
+_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{title}</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:42rem;margin:1.5rem auto;padding:0 1rem;
+line-height:1.6;color:#1f2933}}
+.box{{border:1px solid #d9e2ec;border-radius:8px;padding:1rem;margin:1rem 0;white-space:pre-wrap}}
+.state{{font-weight:600}} small{{color:#52606d}}
+</style></head><body>
+<h1>{title}</h1>
+<p><small>{library} · {number} · {submitted}</small></p>
+<p class="state">{state}</p>
+<h2>{q_label}</h2><div class="box">{question}</div>
+{answer}
+</body></html>
+"""
+
+_WORDS = {
+    "zh-CN": {
+        "title": "表单咨询",
+        "number": "编号",
+        "submitted": "提交于",
+        "answered": "已答复",
+        "in_progress": "咨询员正在处理您的问题，一般在72小时内答复。请稍后再来查看。",
+        "question": "您的问题",
+        "answer": "答复",
+    },
+    "en": {
+        "title": "Form consultation",
+        "number": "No.",
+        "submitted": "submitted",
+        "answered": "Answered",
+        "in_progress": "A consultant is working on your question; answers usually come "
+        "within 72 hours. Please check back later.",
+        "question": "Your question",
+        "answer": "Answer",
+    },
+}
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    t, lib = await _by_link(request)
+    lang = template_language(request.query.get("lang") or t.language)
+    w = _WORDS[lang]
+    library = (lib.name_en or lib.name) if lang == "en" else lib.name
+    answer = ""
+    if t.state == "answered" and t.answer:
+        answer = f'<h2>{w["answer"]}</h2><div class="box">{html.escape(t.answer)}</div>'
+    page = _PAGE.format(
+        lang=lang,
+        title=w["title"],
+        library=html.escape(library),
+        number=f"{w['number']} {t.id}",
+        submitted=f"{w['submitted']} {t.submitted_at.strftime('%Y-%m-%d %H:%M')} UTC",
+        state=w["answered"] if t.state == "answered" else w["in_progress"],
+        q_label=w["question"],
+        question=html.escape(t.question),
+        answer=answer,
+    )
+    return web.Response(
+        text=page,
+        content_type="text/html",
+        headers={
+            "Cache-Control": "no-store",
+            # The token is in the URL: never send it on to another site.
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "frame-ancestors 'none'",
+        },
+    )
+
+
+def add_backlog_routes(app: web.Application) -> None:
+    app.router.add_get("/api/backlog", list_backlog)
+    app.router.add_get("/api/backlog/{id}", get_ticket)
+    app.router.add_post("/api/backlog/{id}/claim", claim_ticket)
+    app.router.add_post("/api/backlog/{id}/return", return_ticket)
+    app.router.add_post("/api/backlog/{id}/reply", reply_ticket)
+    app.router.add_post("/api/tickets", new_ticket)
+    app.router.add_route("OPTIONS", "/api/tickets", _preflight)
+    app.router.add_get("/api/tickets/{token}", ticket_json)
+    app.router.add_get("/tickets/{token}", ticket_page)
+
+
+async def _preflight(request: web.Request) -> web.Response:
+    from desk.http import reader_preflight
+
+    return await reader_preflight(request)

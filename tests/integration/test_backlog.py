@@ -1,0 +1,290 @@
+"""The form-consultation backlog: a question travels from a chat (or the widget's form) to a
+ticket, is claimed, returned or answered under the 72-hour rules, and reaches the reader's page
+and mailbox with nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import aiohttp
+import pytest
+from aiosmtpd.controller import Controller
+
+from desk.backlog.actions import sweep_overdue
+from desk.backlog.rules import NOT_FOUND, SAME_TOPIC
+from desk.clock import ManualClock
+from tests.conftest import seed_demo
+from tests.harness import EMBED_ORIGIN, Consultant, Node, Reader, free_port, start_node
+
+HOURS = 3600
+
+
+async def http(
+    node: Node,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    who: Consultant | None = None,
+    origin: str | None = None,
+) -> tuple[int, Any]:
+    headers = {"Origin": origin or node.base}
+    if who is not None:
+        headers["Cookie"] = f"desk_session={who.cookie}"
+    async with (
+        aiohttp.ClientSession() as s,
+        s.request(method, node.base + path, json=body, headers=headers) as resp,
+    ):
+        if resp.content_type == "application/json":
+            return resp.status, await resp.json()
+        return resp.status, await resp.text()
+
+
+async def waiting_reader(
+    node: Node, question: str = "我想要一篇1998年的会议论文全文"
+) -> tuple[Reader, int]:
+    r = await Reader.register(node.base, "demo-pl")
+    await r.connect()
+    opened = await r.open(question)
+    return r, opened["consultation"]["id"]
+
+
+def token_of(url: str) -> str:
+    m = re.search(r"/tickets/([A-Za-z0-9_-]+)$", url)
+    assert m, url
+    return m.group(1)
+
+
+async def test_a_reader_leaves_the_question_and_follows_it_to_the_answer(node: Node) -> None:
+    reader, cid = await waiting_reader(node)
+    await reader.say(cid, "作者是王五，题目里有“图书馆联盟”。")
+    left = await reader.ok(
+        "handoff", {"consultation_id": cid, "kind": "document", "email": "reader@example.org"}
+    )
+    assert left["consultation"]["state"] == "handed_off"
+    assert left["consultation"]["ended_by"] == "reader"
+    url = left["ticket"]["url"]
+    assert url.startswith(node.base + "/tickets/")
+    # Every tab of the reader gets the number and the link in the chat itself.
+    notice = await reader.wait_for("message", lambda m: m["author_kind"] == "system")
+    assert url in notice["body"] and str(left["ticket"]["id"]) in notice["body"]
+
+    wang = await Consultant.login(node.base, "wang")
+    status, pool = await http(node, "GET", "/api/backlog", who=wang)
+    assert status == 200
+    [summary] = [t for t in pool["tickets"] if t["id"] == left["ticket"]["id"]]
+    assert summary["kind"] == "document" and summary["library"] == "demo-pl"
+    assert summary["handed_off_by"] == "reader"
+    status, detail = await http(node, "GET", f"/api/backlog/{summary['id']}", who=wang)
+    ticket = detail["ticket"]
+    # Nothing lost: both of the reader's messages, and the chat as they saw it.
+    assert "1998年的会议论文" in ticket["question"] and "王五" in ticket["question"]
+    assert [m["author_kind"] for m in ticket["transcript"]] == ["reader", "reader"]
+    assert ticket["has_contact"] is True and "reader@example.org" not in str(detail)
+
+    status, page = await http(node, "GET", f"/api/tickets/{token_of(url)}", origin=EMBED_ORIGIN)
+    assert status == 200 and page["ticket"]["state"] == "in_progress"
+
+    assert (await http(node, "POST", f"/api/backlog/{summary['id']}/claim", {}, who=wang))[0] == 200
+    status, answered = await http(
+        node,
+        "POST",
+        f"/api/backlog/{summary['id']}/reply",
+        {"answer": "已找到原文，全文见附件链接。", "answer_kind": "found"},
+        who=wang,
+    )
+    assert status == 200
+    status, page = await http(node, "GET", f"/api/tickets/{token_of(url)}", origin=EMBED_ORIGIN)
+    assert page["ticket"]["state"] == "answered"
+    assert page["ticket"]["answer"] == "已找到原文，全文见附件链接。"
+    status, html = await http(node, "GET", f"/tickets/{token_of(url)}")
+    assert status == 200 and "已找到原文" in html and "会议论文" in html
+
+
+async def test_a_consultant_switches_the_chat_to_the_form_service(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    reader, cid = await waiting_reader(node, "请问贵馆古籍特藏的数字化计划和使用办法？")
+    await wang.accept_next()
+    li = await Consultant.login(node.base, "li")
+    await li.connect()
+    refused = await li.call("consultation.handoff", {"consultation_id": cid})
+    assert refused["error"]["code"] == "not_assigned"
+
+    done = await wang.ok("consultation.handoff", {"consultation_id": cid, "note": "需查档"})
+    assert done["consultation"]["state"] == "handed_off"
+    assert "url" not in done["ticket"], "the reader's link is the reader's alone"
+    ended = await reader.wait_for("consultation", lambda c: c["state"] == "handed_off")
+    assert ended["ended_by"] == "consultant"
+    notice = await reader.wait_for("message", lambda m: m["author_kind"] == "system")
+    assert "表单咨询" in notice["body"] and "/tickets/" in notice["body"]
+    await wang.wait_for("backlog.changed", lambda e: e["ticket_id"] == done["ticket"]["id"])
+    # The chat is over for everyone: no more messages either way.
+    again = await reader.call(
+        "message.send", {"consultation_id": cid, "client_msg_id": "late", "body": "还在吗"}
+    )
+    assert again["error"]["code"] == "consultation_ended"
+
+
+async def test_the_72_hour_rules_for_document_requests(node: Node, clock: ManualClock) -> None:
+    reader, cid = await waiting_reader(node)
+    left = await reader.ok("handoff", {"consultation_id": cid, "kind": "document"})
+    tid = left["ticket"]["id"]
+    wang = await Consultant.login(node.base, "wang")
+    li = await Consultant.login(node.base, "li")
+
+    async def claim(who: Consultant) -> tuple[int, Any]:
+        return await http(node, "POST", f"/api/backlog/{tid}/claim", {}, who=who)
+
+    # Two consultants at once: exactly one gets it.
+    results = await asyncio.gather(claim(wang), claim(li))
+    assert sorted(s for s, _ in results) == [200, 409]
+    holder, other = (wang, li) if results[0][0] == 200 else (li, wang)
+    status, got = await http(
+        node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "x", "answer_kind": "found"},
+        who=other,
+    )
+    assert status == 409 and got["error"]["code"] == "ticket_not_claimed"
+
+    # Within 72 hours "not found" and same-topic material are refused: return it instead.
+    for kind in ("not_found", "same_topic"):
+        status, got = await http(
+            node,
+            "POST",
+            f"/api/backlog/{tid}/reply",
+            {"answer": "", "answer_kind": kind},
+            who=holder,
+        )
+        assert status == 409 and got["error"]["code"] == "within_72_hours"
+    status, got = await http(
+        node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "x", "answer_kind": "answer"},
+        who=holder,
+    )
+    assert status == 400 and got["error"]["code"] == "wrong_answer_kind"
+    assert (await http(node, "POST", f"/api/backlog/{tid}/return", {"note": "本馆无"}, who=holder))[
+        0
+    ] == 200
+    assert (await claim(other))[0] == 200
+
+    # Past 72 hours, the sweep marks it once and tells the consoles.
+    clock.advance(72 * HOURS + 1)
+    other_socket = other
+    await other_socket.connect()
+    assert await sweep_overdue(node.desk) == 1
+    assert await sweep_overdue(node.desk) == 0
+    await other_socket.wait_for("backlog.changed", lambda e: e["what"] == "overdue")
+    status, listed = await http(node, "GET", "/api/backlog?state=claimed&overdue=1", who=other)
+    assert [t["id"] for t in listed["tickets"]] == [tid]
+
+    # Now same-topic material may go out, and always carries the norms' wording.
+    status, got = await http(
+        node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "《图书馆联盟研究》，2001。", "answer_kind": "same_topic"},
+        who=other,
+    )
+    assert status == 200
+    assert got["answer"].startswith(SAME_TOPIC["zh-CN"]) and "2001" in got["answer"]
+    status, detail = await http(node, "GET", f"/api/backlog/{tid}", who=other)
+    actions = [e["action"] for e in detail["ticket"]["events"]]
+    assert actions == ["claimed", "returned", "claimed", "overdue", "answered"]
+
+
+async def test_not_found_after_72_hours_carries_the_wording(node: Node, clock: ManualClock) -> None:
+    reader, cid = await waiting_reader(node)
+    tid = (await reader.ok("handoff", {"consultation_id": cid, "kind": "document"}))["ticket"]["id"]
+    wang = await Consultant.login(node.base, "wang")
+    await http(node, "POST", f"/api/backlog/{tid}/claim", {}, who=wang)
+    clock.advance(73 * HOURS)
+    status, got = await http(
+        node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "", "answer_kind": "not_found"},
+        who=wang,
+    )
+    assert status == 200 and got["answer"] == NOT_FOUND["zh-CN"]
+
+
+async def test_the_widgets_form_files_a_question_without_a_chat(node: Node) -> None:
+    body = {"library": "demo-pl", "question": "<b>周末</b>开放吗？", "language": "zh-CN"}
+    status, got = await http(node, "POST", "/api/tickets", body, origin="http://evil.example")
+    assert status == 403
+    status, got = await http(
+        node, "POST", "/api/tickets", {**body, "email": "not-an-email"}, origin=EMBED_ORIGIN
+    )
+    assert status == 400
+    status, got = await http(node, "POST", "/api/tickets", body, origin=EMBED_ORIGIN)
+    assert status == 200
+    status, page = await http(node, "GET", f"/tickets/{token_of(got['ticket']['url'])}")
+    assert "&lt;b&gt;周末&lt;/b&gt;" in page and "<b>周末" not in page
+    status, _ = await http(node, "GET", "/tickets/" + "x" * 43)
+    assert status == 404
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mail: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        mail = message_from_bytes(envelope.content, policy=policy.default)
+        self.mail.append(mail)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def mailing_node(
+    sqlite_url: str, clock: ManualClock, smtp: tuple[int, Inbox]
+) -> AsyncIterator[Node]:
+    await seed_demo(sqlite_url, "http://unused")
+    n = await start_node(sqlite_url, clock=clock, smtp_host="127.0.0.1", smtp_port=smtp[0])
+    try:
+        yield n
+    finally:
+        await n.close()
+
+
+async def test_the_answer_is_mailed_when_the_desk_sends_mail(
+    mailing_node: Node, smtp: tuple[int, Inbox]
+) -> None:
+    reader, cid = await waiting_reader(mailing_node, "如何在联盟平台注册？")
+    tid = (await reader.ok("handoff", {"consultation_id": cid, "email": "reader@example.org"}))[
+        "ticket"
+    ]["id"]
+    wang = await Consultant.login(mailing_node.base, "wang")
+    await http(mailing_node, "POST", f"/api/backlog/{tid}/claim", {}, who=wang)
+    status, _ = await http(
+        mailing_node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "请在联盟首页点击“注册”。", "answer_kind": "answer"},
+        who=wang,
+    )
+    assert status == 200
+    [mail] = smtp[1].mail
+    assert mail["To"] == "reader@example.org" and str(tid) in mail["Subject"]
+    assert "请在联盟首页点击“注册”。" in mail.get_content()
