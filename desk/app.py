@@ -17,6 +17,7 @@ from desk.clock import Clock
 from desk.context import Desk
 from desk.db import make_engine, make_sessionmaker, reader_engine
 from desk.directory import Directory
+from desk.events import StaffLoggedOut
 from desk.fanout import Fanout
 from desk.http import DESK_KEY, add_routes
 from desk.phrases import add_phrase_routes
@@ -90,10 +91,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         bots = Bots(desk)
         bots.attach(desk.bus)
         app[BOTS_KEY] = bots
-        namespaces = [
-            ReaderNamespace(READER_NAMESPACE, desk),
-            ConsoleNamespace(CONSOLE_NAMESPACE, desk),
-        ]
+        console = ConsoleNamespace(CONSOLE_NAMESPACE, desk)
+        namespaces = [ReaderNamespace(READER_NAMESPACE, desk), console]
+        desk.bus.subscribe(StaffLoggedOut, console.logged_out)
         for ns in namespaces:
             sio.register_namespace(ns)
 
@@ -124,6 +124,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                     ("waiting-bot", WAIT_TICK_SECONDS, lambda _desk: bots.tell_waiting()),
                     ("backlog-overdue", OVERDUE_SWEEP_SECONDS, sweep_overdue),
                 ],
+                [("console-sessions", settings.heartbeat_seconds, console.hang_up_ended_sessions)],
             )
             if settings.scheduler
             else None

@@ -108,12 +108,19 @@ async def chat_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="unknown library · 未知的成员馆")
     lang = request.query.get("lang", "")
     lang_attr = f' data-lang="{html.escape(lang)}"' if lang in {"zh-CN", "en"} else ""
+    # Only the library's own sites (and the desk) may frame the chat: the page is the desk's
+    # origin, so framing it elsewhere would get round the library's origin list.
+    ancestors = " ".join(["'self'", *lib.allowed_origins])
     return web.Response(
         text=_CHAT_PAGE.format(
             title=html.escape(lib.name), code=html.escape(lib.code), lang=lang_attr
         ),
         content_type="text/html",
-        headers={**_SECURITY, "Cache-Control": "no-cache"},
+        headers={
+            **_SECURITY,
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": f"frame-ancestors {ancestors}",
+        },
     )
 
 

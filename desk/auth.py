@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -15,6 +16,7 @@ from sqlalchemy import delete, select
 from desk.context import Desk
 from desk.db import utcnow
 from desk.directory import ConsultantInfo
+from desk.events import StaffLoggedOut
 from desk.models import Consultant, Reader, ReaderToken, StaffSession
 
 #: Argon2id with the library's defaults (64 MiB, 3 passes): memory-hard, as the issue asks.
@@ -83,8 +85,29 @@ async def staff_from_token(desk: Desk, token: str | None) -> ConsultantInfo | No
 
 
 async def logout(desk: Desk, token: str) -> None:
+    hashed = token_hash(token)
     async with desk.sessions.begin() as s:
-        await s.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash(token)))
+        await s.execute(delete(StaffSession).where(StaffSession.token_hash == hashed))
+    # This node's sockets of the session go at once; other nodes' within a heartbeat.
+    await desk.bus.publish(StaffLoggedOut(hashed))
+
+
+async def live_session_hashes(desk: Desk, hashes: Iterable[str]) -> set[str]:
+    """Which of these console sessions are still valid (unexpired, consultant active)."""
+    wanted = list(set(hashes))
+    if not wanted:
+        return set()
+    async with desk.reads() as s:
+        rows = await s.scalars(
+            select(StaffSession.token_hash)
+            .join(Consultant, Consultant.id == StaffSession.consultant_id)
+            .where(
+                StaffSession.token_hash.in_(wanted),
+                StaffSession.expires_at > utcnow(),
+                Consultant.active.is_(True),
+            )
+        )
+        return set(rows.all())
 
 
 async def issue_visitor(desk: Desk, library_id: int) -> tuple[str, int]:

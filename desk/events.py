@@ -201,3 +201,10 @@ class TicketChanged(Event):
     library_id: int
     what: str
     consultant_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLoggedOut(Event):
+    """A console session ended by logging out: its sockets on every node are hung up."""
+
+    token_hash: str

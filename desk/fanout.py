@@ -35,6 +35,7 @@ from desk.protocol import CONSOLE_NAMESPACE as CONSOLE
 from desk.protocol import READER_NAMESPACE as READER
 from desk.sockets.console import STAFF_ROOM, staff_room
 from desk.sockets.reader import reader_room
+from transcripts.store import PAGE_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,8 @@ class Fanout:
                 "consultation": c.to_client(staff=True),
                 "how": e.how,
                 "messages": [m.to_client() for m in messages],
+                # A long chat (a transfer) continues with `history` from the last seq here.
+                "more": len(messages) >= PAGE_LIMIT,
             },
         )
         await self._reader(c.reader_id, "consultation", c.to_client(staff=False))

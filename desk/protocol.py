@@ -160,5 +160,6 @@ CONSOLE_SERVER_EVENTS = frozenset(
         "queue.changed",
         "presence",
         "backlog.changed",
+        "session.ended",
     }
 )

@@ -44,8 +44,10 @@ class DeskScheduler:
         desk: Desk,
         request_routing: Callable[[], None],
         cluster_jobs: Sequence[tuple[str, float, Callable[[Desk], Awaitable[Any]]]] = (),
+        local_jobs: Sequence[tuple[str, float, Callable[[], Awaitable[Any]]]] = (),
     ) -> None:
-        """``cluster_jobs``: more (name, interval, job) that run once per tick across nodes."""
+        """``cluster_jobs``: more (name, interval, job) that run once per tick across nodes;
+        ``local_jobs``: (name, interval, job) that every node runs for itself."""
         self._s = AsyncIOScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 5}
         )
@@ -91,6 +93,8 @@ class DeskScheduler:
         cluster("reconcile", RECONCILE_SECONDS, sweeps.reconcile)
         for name, interval, fn in cluster_jobs:
             cluster(name, interval, fn)
+        for name, interval, local in local_jobs:
+            self._s.add_job(job(local, name), "interval", seconds=interval, id=name)
 
     def start(self) -> None:
         self._s.start()

@@ -13,10 +13,11 @@ from desk.actions import consultations as acts
 from desk.actions import offers, presence, transfers
 from desk.actions.conversation import authorise, mark_read, set_typing
 from desk.actions.views import view_of
-from desk.auth import SESSION_COOKIE, staff_from_token
+from desk.auth import SESSION_COOKIE, live_session_hashes, staff_from_token, token_hash
 from desk.backlog.actions import hand_off
 from desk.directory import ConsultantInfo
 from desk.errors import DeskError, InvalidPayload
+from desk.events import StaffLoggedOut
 from desk.models import Consultation
 from desk.protocol import (
     CONSOLE_EVENTS,
@@ -48,6 +49,8 @@ def staff_room(consultant_id: int) -> str:
 @dataclass(slots=True)
 class StaffSession:
     who: ConsultantInfo
+    #: The console session (cookie) this socket was opened with, hashed.
+    token_hash: str = ""
 
 
 class ConsoleNamespace(DeskNamespace):
@@ -72,13 +75,18 @@ class ConsoleNamespace(DeskNamespace):
             raise ConnectionRefusedError(
                 "open the console from the desk itself", {"code": "origin_not_allowed"}
             )
-        who = await staff_from_token(self.desk, cookie(environ, SESSION_COOKIE))
-        if who is None:
+        token = cookie(environ, SESSION_COOKIE)
+        who = await staff_from_token(self.desk, token)
+        if who is None or token is None:
             raise ConnectionRefusedError("log in first", {"code": "unauthenticated"})
-        status = auth.get("status", "online") if isinstance(auth, dict) else "online"
-        if status not in ("online", "busy", "away"):
+        # No status asked for: keep the one the consultant has (another console, a reload).
+        status = auth.get("status") if isinstance(auth, dict) else None
+        if status is not None and status not in ("online", "busy", "away"):
             raise ConnectionRefusedError("unknown status", {"code": "invalid_status"})
-        self.sessions[sid] = StaffSession(who)
+        if status is None:
+            known = await self.desk.state.presence(who.id)
+            status = known.status if known is not None else "online"
+        self.sessions[sid] = StaffSession(who, token_hash(token))
         await self.enter_room(sid, staff_room(who.id))
         await self.enter_room(sid, STAFF_ROOM)
         local = self.desk.local_consultants
@@ -86,6 +94,26 @@ class ConsoleNamespace(DeskNamespace):
         self.desk.local_staff[who.id] = who
         await presence.consultant_connected(self.desk, who, status)
         log.info("consultant connected", extra={"consultant": who.id, "sid": sid})
+
+    async def hang_up_ended_sessions(self, only: str | None = None) -> int:
+        """Disconnect this node's consoles whose session ended (logged out, expired, the
+        consultant deactivated); ``only``: just that session, which ended now."""
+        ours = {sid: s.token_hash for sid, s in self.sessions.items()}
+        if only is not None:
+            gone = {sid for sid, h in ours.items() if h == only}
+        else:
+            live = await live_session_hashes(self.desk, ours.values())
+            gone = {sid for sid, h in ours.items() if h not in live}
+        for sid in gone:
+            await self.emit("session.ended", {}, to=sid)
+            await self.disconnect_socket(sid)
+        return len(gone)
+
+    async def logged_out(self, e: StaffLoggedOut) -> None:
+        await self.hang_up_ended_sessions(only=e.token_hash)
+
+    async def disconnect_socket(self, sid: str) -> None:
+        await self.server.disconnect(sid, namespace=self.namespace)
 
     async def disconnect(self, sid: str, reason: Any) -> None:
         s = self.sessions.pop(sid, None)

@@ -173,6 +173,8 @@ async def test_front_ends_are_served_with_safe_headers(tmp_path: Path, sqlite_ur
             async with http.get(node.base + "/chat/demo-pl?lang=en") as r:
                 page = await r.text()
                 assert r.status == 200
+                framers = r.headers["Content-Security-Policy"]
+                assert framers == "frame-ancestors 'self' http://library.example.test"
                 assert 'data-library="demo-pl"' in page and 'data-mode="page"' in page
                 assert 'data-lang="en"' in page
             async with http.get(node.base + "/chat/demo-pl?lang=%22%3E%3Cscript%3E") as r:

@@ -350,3 +350,55 @@ async def test_a_same_origin_page_without_origin_header_may_connect(node: Node) 
         node.base, namespaces=["/reader"], auth=auth, headers={"Sec-Fetch-Site": "same-site"}
     )
     assert "may not embed" in msg
+
+
+async def test_logging_out_hangs_up_every_console_of_the_session(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    other_tab = Consultant(node.base, "/console")
+    other_tab.cookie = wang.cookie
+    await other_tab.connect()
+    elsewhere = await Consultant.login(node.base, "wang")  # another device: its own session
+    await elsewhere.connect()
+    async with (
+        aiohttp.ClientSession(cookies={"desk_session": wang.cookie}) as http,
+        http.post(f"{node.base}/api/logout", json={}, headers={"Origin": node.base}) as resp,
+    ):
+        assert resp.status == 200
+    await wang.wait_for("session.ended")
+    await other_tab.wait_for("session.ended")
+
+    async def hung_up() -> bool:
+        return not wang.sio.connected and not other_tab.sio.connected
+
+    await node.until(hung_up, "both consoles of the session disconnected")
+    assert elsewhere.sio.connected and not elsewhere.events.get("session.ended")
+
+
+async def test_an_expired_session_is_hung_up_by_the_periodic_check(node: Node) -> None:
+    from desk.app import SIO_KEY
+
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    async with node.desk.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE staff_sessions SET expires_at = '2000-01-01 00:00:00.000000'")
+        )
+    console = node.app[SIO_KEY].namespace_handlers["/console"]
+    assert await console.hang_up_ended_sessions() == 1
+    await wang.wait_for("session.ended")
+
+
+async def test_a_second_console_keeps_the_status_the_consultant_has(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect(status="busy")
+    phone = Consultant(node.base, "/console")
+    phone.cookie = wang.cookie
+    await phone.sio.connect(
+        node.base,
+        namespaces=["/console"],
+        headers={"Origin": node.base, "Cookie": f"desk_session={wang.cookie}"},
+        transports=["websocket"],
+    )
+    seen = await phone.wait_for("presence")
+    assert seen["status"] == "busy"
