@@ -8,14 +8,18 @@ Playwright's CSS and role locators pierce the widget's open shadow root.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
+from sqlalchemy import text
 
+from bots.api import BOTS_KEY
 from desk.app import SIO_KEY
+from desk.sockets.reader import reader_room
 from tests.browser.conftest import HostSite, embed_html
-from tests.harness import Consultant, Node
+from tests.harness import Consultant, Node, Reader
 
 pytestmark = pytest.mark.browser
 
@@ -549,3 +553,179 @@ async def test_desk_chat_page(live_desk: Node, new_page: Any) -> None:
     offer = await wang.wait_for("offer")
     assert offer["consultation"]["language"] == "en"
     await expect(bubble(page, "A question from the desk's own page").locator(".st")).to_be_hidden()
+
+
+# ---- the queue status line (the waiting bot's live `queue.position`) -----------------------
+
+#: Every text the status line was given, in order, recorded inside the page: a repeated status
+#: with the same wording must not touch the DOM (a polite live region would announce it again).
+WATCH_QUEUE_LINE = """() => {
+    const el = document.querySelector('[data-desk-widget]').shadowRoot.querySelector('.queue');
+    window.__queueTexts = [];
+    new MutationObserver((records) => {
+        for (const r of records) {
+            const added = [...r.addedNodes].map((n) => n.textContent).join('');
+            window.__queueTexts.push(r.type === 'characterData' ? r.target.data : added);
+        }
+    }).observe(el, {childList: true, characterData: true, subtree: true});
+}"""
+
+
+def queue_line(page: Page) -> Any:
+    return panel(page).locator(".queue")
+
+
+async def queue_texts(page: Page) -> list[str]:
+    return list(await page.evaluate("() => window.__queueTexts"))
+
+
+async def sql(desk: Node, statement: str, **params: Any) -> None:
+    async with desk.desk.engine.begin() as conn:
+        await conn.execute(text(statement), params)
+    desk.desk.directory.forget()
+
+
+async def bots(desk: Node, settings: str = "{}") -> None:
+    """Switch the library bots on (every setting at its default) or as ``settings`` says."""
+    await sql(desk, "UPDATE libraries SET bot_settings = :s", s=settings)
+
+
+async def tell_waiting(desk: Node) -> None:
+    """One pass of the waiting bot now (the scheduler also runs one every 5 s)."""
+    await desk.app[BOTS_KEY].tell_waiting()
+
+
+async def widget_consultation(page: Page) -> int:
+    cid = await page.evaluate(
+        "() => Object.keys(localStorage).filter(k => k.includes(':lib:'))"
+        ".map(k => JSON.parse(localStorage.getItem(k)).cid)[0]"
+    )
+    assert isinstance(cid, int)
+    return cid
+
+
+async def other_reader_asks(desk: Node, host_site: HostSite, question: str) -> tuple[Reader, int]:
+    r = await Reader.register(desk.base, "demo-pl", origin=host_site.origin)
+    await r.connect(origin=host_site.origin)
+    opened = await r.open(question)
+    return r, int(opened["consultation"]["id"])
+
+
+async def barrier(page: Page, body: str) -> None:
+    """The reader sends a message and sees it acknowledged: every event the desk emitted to
+    this reader before has been handled by the widget by then (one socket keeps the order)."""
+    await send(page, body)
+    await expect(bubble(page, body).locator(".st")).to_be_hidden()
+
+
+async def test_queue_status_line_follows_the_place_until_assigned(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    await bots(live_desk)
+    # li takes one chat at a time and holds reader A's: later readers queue behind.
+    await sql(live_desk, "UPDATE consultants SET max_chats = 1 WHERE username = 'li'")
+    li = await consultant(live_desk, "li")
+    _a, cid_a = await other_reader_asks(live_desk, host_site, "读者甲的问题")
+    assert int((await li.accept_next())["consultation"]["id"]) == cid_a
+    reader_c, cid_c = await other_reader_asks(live_desk, host_site, "读者丙的问题")
+
+    page = await new_page(await site(host_site, live_desk))
+    await page.evaluate(WATCH_QUEUE_LINE)
+    await open_widget(page)
+    await send(page, QUESTION)
+    await expect(bubble(page, QUESTION).locator(".st")).to_be_hidden()
+    cid = await widget_consultation(page)
+    # The greeting bot's message has its own author label.
+    greeting = log(page).locator(".msg.m-bot").first
+    await expect(greeting.locator(".by")).to_have_text("咨询台助手")
+
+    # Second in line behind reader C.
+    await tell_waiting(live_desk)
+    second = re.compile(r"^排队中：您前面还有 1 位读者，预计等待约 \d+ 分钟$")
+    await expect(queue_line(page)).to_have_text(second)
+    await expect(queue_line(page)).to_have_attribute("aria-live", "polite")
+    first_text = await queue_line(page).text_content()
+    # The same place again, and a status for another consultation: no change at all.
+    await tell_waiting(live_desk)
+    await tell_waiting(live_desk)
+    reader_id = await reader_of(live_desk, cid)
+    await live_desk.app[SIO_KEY].emit(
+        "queue.position",
+        {
+            "consultation_id": cid_c,
+            "position": 7,
+            "ahead": 6,
+            "minutes": 40,
+            "consultants_online": True,
+        },
+        room=reader_room(reader_id),
+        namespace="/reader",
+    )
+    await barrier(page, "还要等多久？")
+    assert await queue_texts(page) == [first_text]
+
+    # Reader C gives up: now next in line, told in one update.
+    await reader_c.ok("consultation.close", {"consultation_id": cid_c})
+    await tell_waiting(live_desk)
+    next_re = re.compile(r"^排队中：您是下一位，预计等待约 \d+ 分钟$")
+    await expect(queue_line(page)).to_have_text(next_re)
+    next_text = await queue_line(page).text_content()
+    await tell_waiting(live_desk)
+    await barrier(page, "好的，我再等等")
+    assert await queue_texts(page) == [first_text, next_text]
+
+    # The same words in English when the reader switches.
+    await panel(page).get_by_role("button", name="Switch to English").click()
+    await expect(queue_line(page)).to_have_text(
+        re.compile(r"^In the queue: you are next, about \d+ min$")
+    )
+    await expect(greeting.locator(".by")).to_have_text("Desk assistant")
+    await panel(page).get_by_role("button", name="切换到中文").click()
+    await expect(queue_line(page)).to_have_text(next_text or "")
+
+    # li finishes with A and takes this chat: the status goes away.
+    await li.ok("consultation.close", {"consultation_id": cid_a})
+    offer = await li.wait_for("offer", lambda o: o["consultation"]["id"] == cid)
+    await li.ok("offer.accept", {"consultation_id": offer["consultation"]["id"]})
+    await expect(panel(page).get_by_text("李老师（示例市公共图书馆）正在为您解答")).to_be_visible()
+    await expect(queue_line(page)).to_be_empty()
+    texts = await queue_texts(page)
+    assert texts[-1] == "" and texts.count("") == 1
+
+
+async def reader_of(desk: Node, cid: int) -> int:
+    async with desk.desk.engine.begin() as conn:
+        row = await conn.execute(
+            text("SELECT reader_id FROM consultations WHERE id = :id"), {"id": cid}
+        )
+        return int(row.scalar_one())
+
+
+async def test_queue_status_when_nobody_is_online_and_not_after_a_reload(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    await bots(live_desk)
+    page = await new_page(await site(host_site, live_desk))
+    await open_widget(page)
+    await send(page, QUESTION)
+    await expect(bubble(page, QUESTION).locator(".st")).to_be_hidden()
+    await tell_waiting(live_desk)
+    await expect(queue_line(page)).to_have_text("暂无咨询员在线，您可以继续等待或留言")
+    await panel(page).get_by_role("button", name="Switch to English").click()
+    await expect(queue_line(page)).to_have_text(
+        "No librarian is online right now. You can keep waiting or leave a message."
+    )
+
+    # A reload shows no old status: nothing until the bot tells the place again.
+    await bots(live_desk, '{"waiting": false}')
+    await page.reload()
+    await expect(
+        panel(page).get_by_text("Finding a librarian for you. Please wait…")
+    ).to_be_visible()
+    await expect(bubble(page, QUESTION)).to_have_count(1)  # resumed
+    await expect(queue_line(page)).to_be_empty()
+    await bots(live_desk)
+    await tell_waiting(live_desk)
+    await expect(queue_line(page)).to_have_text(
+        "No librarian is online right now. You can keep waiting or leave a message."
+    )

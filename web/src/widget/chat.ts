@@ -43,6 +43,15 @@ export interface Message {
   created_at: string;
 }
 
+/** The waiting bot's live status for a queued chat (`queue.position`, every 5 s). */
+export interface QueuePosition {
+  consultation_id: number;
+  position: number;
+  ahead: number;
+  minutes: number | null;
+  consultants_online: boolean;
+}
+
 export interface DeskError {
   code: string;
   details?: Record<string, unknown>;
@@ -61,6 +70,8 @@ export interface Failed extends OutItem {
 }
 
 const ACTIVE = new Set(["waiting", "offered", "assigned"]);
+/** States in which the chat is still in (or just leaving) the queue: a place may be shown. */
+const QUEUED = new Set(["waiting", "offered"]);
 /** Errors after which the same message is sent again (protocol: the outbox pattern). */
 const RETRY = new Set(["internal", "store_failed", "unavailable", "timeout"]);
 /** No acknowledgement within this long counts as "no answer": keep the item and resend. */
@@ -73,6 +84,8 @@ const TYPING_SHOWN_MS = 8000;
 const TYPING_SEND_MS = 3000;
 /** ...and `typing: false` follows this long after the last key press. */
 const TYPING_IDLE_MS = 4000;
+/** A queue status that is not renewed (the bot sends one every 5 s) is dropped after this. */
+const QUEUE_STALE_MS = 20000;
 
 function randomId(): string {
   const b = new Uint8Array(16);
@@ -95,6 +108,8 @@ export class Chat {
   /** The client message id being sent right now. */
   sending: string | null = null;
   consultantTyping = false;
+  /** The current chat's place in the queue; never stored, so a reload shows none until told. */
+  queue: QueuePosition | null = null;
   staffRead = 0;
   /** The last read mark the reader sent (or the desk reported). */
   readerRead = 0;
@@ -117,6 +132,7 @@ export class Chat {
   private typingSentAt = 0;
   private idleTimer = 0;
   private retryTimer = 0;
+  private queueTimer = 0;
   private starting = false;
   /** Consultants seen in this chat, so earlier messages keep their author's name. */
   readonly people = new Map<number, Person>();
@@ -296,6 +312,7 @@ export class Chat {
       }
       this.onChange();
     });
+    socket.on("queue.position", (p: QueuePosition) => this.onQueue(p));
     socket.on("read", (p: { consultation_id: number; side: string; seq: number }) => {
       if (p.consultation_id === this.cid && p.side === "staff") {
         this.staffRead = Math.max(this.staffRead, p.seq);
@@ -330,6 +347,7 @@ export class Chat {
     this.staffRead = 0;
     this.readerRead = 0;
     this.consultantTyping = false;
+    this.setQueue(null);
     for (const item of this.outbox) item.cid = null;
     this.persist();
     this.onChange();
@@ -354,6 +372,7 @@ export class Chat {
       this.failed = [];
       this.staffRead = 0;
       this.readerRead = 0;
+      this.setQueue(null);
     }
     // Events may arrive out of order: never step back to an older version.
     if (this.consultation && this.consultation.version > c.version) return;
@@ -364,8 +383,32 @@ export class Chat {
       this.readerRead = Math.max(this.readerRead, c.read.reader);
     }
     if (!ACTIVE.has(c.state)) this.consultantTyping = false;
+    if (!QUEUED.has(c.state)) this.setQueue(null);
     this.persist();
     this.onChange();
+  }
+
+  private setQueue(p: QueuePosition | null): void {
+    clearTimeout(this.queueTimer);
+    this.queue = p;
+    if (p) {
+      this.queueTimer = window.setTimeout(() => {
+        this.queue = null;
+        this.onChange();
+      }, QUEUE_STALE_MS);
+    }
+  }
+
+  private onQueue(p: QueuePosition): void {
+    // Only for the current chat while it is queued; a late status after assignment is dropped.
+    if (p.consultation_id !== this.cid || (this.consultation && !QUEUED.has(this.consultation.state))) return;
+    this.setQueue(p);
+    this.onChange();
+  }
+
+  /** The queue status to show now, or null. */
+  get queued(): QueuePosition | null {
+    return this.queue && this.consultation && QUEUED.has(this.consultation.state) ? this.queue : null;
   }
 
   private onMessage(m: Message): void {

@@ -48,6 +48,10 @@ export class View {
   private readonly endBtn = h("button", { type: "button", class: "hbtn", onclick: () => this.confirmEnd(true) });
   private readonly minBtn = h("button", { type: "button", class: "hbtn min", onclick: () => this.setOpen(false) }, "×");
   private readonly conn = h("div", { class: "conn", role: "status", "aria-live": "polite" });
+  // The queue status: a polite live region of its own (no role="status", which belongs to the
+  // connection line). Updated every 5 s by the desk, but its text is only assigned when the
+  // wording changes, so a screen reader hears a new place, not the same words again.
+  private readonly queue = h("div", { class: "queue", "aria-live": "polite", "aria-atomic": "true" });
   private readonly confirmText = h("span");
   private readonly yesBtn = h("button", { type: "button", class: "danger", onclick: () => this.doEnd() });
   private readonly noBtn = h("button", { type: "button", onclick: () => this.confirmEnd(false) });
@@ -90,6 +94,7 @@ export class View {
     this.panel.append(
       h("header", {}, h("div", { class: "titles" }, this.title, this.who), this.langBtn, this.endBtn, this.minBtn),
       this.conn,
+      this.queue,
       this.confirm,
       this.intro,
       this.log,
@@ -218,6 +223,16 @@ export class View {
     }
   }
 
+  /** The queue status in words, or "" when the chat is not waiting (or nothing was told yet). */
+  private queueText(): string {
+    const q = this.chat.queued;
+    if (!q) return "";
+    if (!q.consultants_online) return this.tr("queueNobody");
+    const ahead = q.ahead;
+    const place = q.position <= 1 || ahead < 1 ? this.tr("queueNext") : ahead === 1 ? this.tr("queueAhead1") : this.tr("queueAhead", { n: ahead });
+    return place + (q.minutes ? this.tr("queueMinutes", { n: q.minutes }) : "");
+  }
+
   private bubble(key: string, kind: string, who: string, body: string, status: string): HTMLElement {
     let el = this.items.get(key);
     if (!el) {
@@ -285,6 +300,8 @@ export class View {
     text(this.conn, connText[c.conn]);
     this.conn.className = `conn c-${c.conn}`;
 
+    text(this.queue, this.queueText());
+
     this.confirm.hidden = !this.confirming || !c.active;
     text(this.confirmText, tr("confirmEnd"));
     text(this.yesBtn, tr("confirmYes"));
@@ -313,7 +330,11 @@ export class View {
       const kind = m.author_kind === "consultant" || m.author_kind === "reader" || m.author_kind === "bot" ? m.author_kind : "system";
       want.push(this.bubble(`s${m.seq}`, kind, this.author(m), m.body, m.seq === lastRead ? tr("read") : ""));
     }
+    // A message already stored (learned through `resume` or an event before its own
+    // acknowledgement came back) is shown once, as stored.
+    const stored = new Set(sorted.map((m) => m.client_msg_id));
     for (const o of c.outbox) {
+      if (stored.has(o.cmid)) continue;
       const st = c.conn === "connected" ? tr("sending") : tr("queued");
       want.push(this.bubble(`o${o.cmid}`, "reader pending", tr("you"), o.body, st));
     }
