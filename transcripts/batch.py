@@ -56,7 +56,9 @@ def insert_row(m: StoredMessage) -> tuple[Any, ...]:
     )
 
 
-def refusal(row: Holder | None, as_reader: int | None, as_assignee: int | None) -> DeskError | None:
+def refusal(
+    row: Holder | None, as_reader: int | None, as_assignee: int | None, while_waiting: bool = False
+) -> DeskError | None:
     """Why this author may not post here, or None. A reader asking about someone else's
     consultation is told it does not exist: they learn nothing about others."""
     if row is None or (as_reader is not None and row.reader_id != as_reader):
@@ -69,6 +71,8 @@ def refusal(row: Holder | None, as_reader: int | None, as_assignee: int | None) 
         return Conflict(
             f"the consultation is {row.state}", code="consultation_ended", state=row.state
         )
+    if while_waiting and row.state != "waiting":
+        return Conflict("the chat no longer waits", code="wrong_state", state=row.state)
     if as_assignee is not None and row.state != "assigned":
         # Only once accepted: an offer is not yet the consultant's chat.
         return Forbidden("this chat is not assigned to you", code="not_assigned")
@@ -82,7 +86,7 @@ class Plan:
     def __post_init__(self) -> None:
         self.results: list[Result | None] = [None] * len(self.drafts)
         self._dup_of: dict[int, int] = {}
-        self._groups: dict[tuple[int, int | None, int | None], list[int]] = defaultdict(list)
+        self._groups: dict[tuple[int, int | None, int | None, bool], list[int]] = defaultdict(list)
 
     def retry_keys(self) -> list[tuple[int, str]]:
         return sorted(
@@ -111,8 +115,8 @@ class Plan:
                     self._dup_of[i] = first_of[key]
                     continue
                 first_of[key] = i
-            self._groups[(d.consultation_id, d.as_reader, d.as_assignee)].append(i)
-        return sorted({cid for cid, _, _ in self._groups})
+            self._groups[(d.consultation_id, d.as_reader, d.as_assignee, d.while_waiting)].append(i)
+        return sorted({key[0] for key in self._groups})
 
     def assign(
         self, holders: Sequence[Holder], now: datetime
@@ -121,9 +125,9 @@ class Plan:
         current = {h.id: h for h in holders}
         next_seq = {h.id: h.last_seq for h in holders}
         rows: list[StoredMessage] = []
-        for (cid, as_reader, as_assignee), idxs in self._groups.items():
+        for (cid, as_reader, as_assignee, while_waiting), idxs in self._groups.items():
             holder = current.get(cid)
-            err = refusal(holder, as_reader, as_assignee)
+            err = refusal(holder, as_reader, as_assignee, while_waiting)
             if err is not None or holder is None:
                 for i in idxs:
                     self.results[i] = err

@@ -19,6 +19,8 @@ class Draft:
     as_reader: int | None = None
     #: ...or only if its assignee is this consultant (checked in the transaction that takes seq).
     as_assignee: int | None = None
+    #: Post only while the chat still waits in the queue (the waiting bot's words).
+    while_waiting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
