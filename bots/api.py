@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import Field
 from sqlalchemy import delete
 
-from bots.config import BotSettings
+from bots.config import BotSettings, parse_bot_settings
 from bots.runtime import Bots
 from bots.texts import LANGUAGES, TEMPLATES, check_template
 from desk.db import utcnow
@@ -25,6 +25,7 @@ class SettingsChange(_Body):
     waiting: bool | None = None
     long_wait_minutes: int | None = Field(None, ge=1, le=240)
     update_seconds: int | None = Field(None, ge=30, le=3600)
+    faq: bool | None = None
 
 
 class TextChange(_Body):
@@ -85,7 +86,8 @@ async def put_settings(request: web.Request) -> web.Response:
         lib = await s.get(Library, who.library_id)
         if lib is None:
             raise NotFound("your library is gone", code="library_not_found")
-        current = (await desk.directory.library(lib.id)).bots  # type: ignore[union-attr]
+        # Merge with the stored row, not a node's cached copy: edits on two nodes both stay.
+        current = parse_bot_settings(lib.bot_settings)
         merged = BotSettings.model_validate(
             {**current.model_dump(), **change.model_dump(exclude_none=True)}
         )

@@ -18,6 +18,8 @@ class BotSettings(BaseModel):
     long_wait_minutes: int = Field(10, ge=1, le=240)
     #: Calm interval: at least this long between two waiting-time messages in one chat.
     update_seconds: int = Field(120, ge=30, le=3600)
+    #: Answer waiting readers from the knowledge base when confident (``bots.faq``).
+    faq: bool = True
 
 
 DEFAULT_BOT_SETTINGS = BotSettings()

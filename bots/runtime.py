@@ -1,4 +1,5 @@
-"""The bots at work: the greeting on every new chat, and the waiting bot on a timer.
+"""The bots at work: the greeting on every new chat, the waiting bot on a timer, and the FAQ
+bot on readers' messages while they wait (``bots.faq``).
 
 Both speak through ``post_message`` like people do, so a bot message is stored with its seq
 before anyone sees it, reaches every node, and comes back on resume.
@@ -13,17 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bots.estimate import MIN_SAMPLES, WaitEstimate, expected_wait, mean_handling
+from bots.faq import FaqBot
 from bots.texts import language_of, phone_hint, render
 from desk.actions.consultations import post_message, timestamp
 from desk.bus import EventBus
 from desk.context import Desk
 from desk.directory import LibraryInfo
-from desk.events import ConsultationOpened, QueuePositionTold
+from desk.events import ConsultationOpened, MessagePosted, QueuePositionTold
 from desk.models import BotMark, BotText, Consultation
 from desk.routing.policy import base_language, may_overflow, speaks
 from desk.shared.base import Presence, QueueEntry
@@ -107,10 +109,13 @@ def decide(
         return Told(_queue_key(est), est.position, minutes, offered)
     if since_told is not None and since_told < update_seconds:
         return Told(None, None, None, offered)
-    old_minutes = mark.minutes or 0
     moved = mark.position != est.position
-    # Meaningfully: at least 2 minutes and a quarter of the old estimate.
-    changed = abs(minutes - old_minutes) >= max(2, round(old_minutes * 0.25))
+    if mark.minutes is None:
+        # The last word was "nobody online": someone who can serve is back.
+        changed = True
+    else:
+        # Meaningfully: at least 2 minutes and a quarter of the old estimate.
+        changed = abs(minutes - mark.minutes) >= max(2, round(mark.minutes * 0.25))
     if moved or changed:
         return Told(_queue_key(est), est.position, minutes, offered)
     return Told(None, None, None, offered)
@@ -125,9 +130,12 @@ class Bots:
         self.desk = desk
         self._texts: dict[int, tuple[float, dict[tuple[str, str], str]]] = {}
         self._handling: tuple[float, dict[int | None, float]] | None = None
+        #: Answers waiting readers from the knowledge base (``bots.faq``).
+        self.faq = FaqBot(desk, self.text)
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(ConsultationOpened, self.greet)
+        bus.subscribe(MessagePosted, self.faq.on_message)
 
     # -- texts ---------------------------------------------------------------------------
 
@@ -207,6 +215,20 @@ class Bots:
         self._handling = (time.monotonic(), out)
         return out
 
+    async def _mark(self, speak: list[tuple[QueueEntry, Told, WaitEstimate]], now: float) -> None:
+        async with self.desk.sessions.begin() as s:
+            for entry, told, _ in speak:
+                mark = await s.get(BotMark, entry.consultation_id)
+                if mark is None:
+                    mark = BotMark(consultation_id=entry.consultation_id)
+                    s.add(mark)
+                mark.told_at = timestamp(now)
+                if told.position is not None:
+                    mark.position = told.position
+                # None after "nobody online", so the next estimate counts as news.
+                mark.minutes = told.minutes
+                mark.offered_form = told.offered_form
+
     async def tell_waiting(self) -> int:
         """One pass of the waiting bot over the queue; returns how many chat messages it sent."""
         desk = self.desk
@@ -265,18 +287,11 @@ class Bots:
         await desk.bus.publish(*events)
         if not speak:
             return 0
-        async with desk.sessions.begin() as s:
-            for entry, told, _ in speak:
-                mark = await s.get(BotMark, entry.consultation_id)
-                if mark is None:
-                    mark = BotMark(consultation_id=entry.consultation_id)
-                    s.add(mark)
-                mark.told_at = timestamp(now)
-                if told.position is not None:
-                    mark.position = told.position
-                if told.minutes is not None:
-                    mark.minutes = told.minutes
-                mark.offered_form = told.offered_form
+        try:
+            await self._mark(speak, now)
+        except IntegrityError:
+            # Another node's pass wrote the same marks first: it speaks, this one does not.
+            return 0
         sent = 0
         for entry, told, est in speak:
             lib = libraries[entry.route_library_id]
@@ -288,8 +303,11 @@ class Bots:
                 "phone_hint": phone_hint(lib.phone, entry.language),
             }
             body = await self.text(lib, told.key, entry.language, values)
+            # The id names what is said: two overlapping passes (a slow pass, nodes' clocks a
+            # little apart at a tick's edge) store it once.
+            tag = f"{told.key}.{told.position}.{told.minutes}"
             try:
-                await self.say(entry.consultation_id, body, f"{told.key}.{uuid4().hex[:12]}")
+                await self.say(entry.consultation_id, body, tag)
                 sent += 1
             except Exception:
                 # The chat ended or was taken meanwhile; the next pass sees the new state.

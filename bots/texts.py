@@ -66,6 +66,17 @@ TEMPLATES: dict[str, tuple[frozenset[str], dict[str, str]]] = {
             "{phone_hint}.",
         },
     ),
+    "faq_answer": (
+        frozenset({"question", "answer"}),
+        {
+            "zh-CN": "【自动回答】您的问题可能与“{question}”有关：\n{answer}\n"
+            "这是根据常见问题自动给出的回答，咨询员仍会为您服务，请稍候。",
+            "en": "[Automatic answer] Your question may be about \u201c{question}\u201d:\n"
+            "{answer}\n"
+            "This answer was chosen from our frequently asked questions; a consultant will "
+            "still be with you, please stay with us.",
+        },
+    ),
 }
 
 _PHONE_HINT = {"zh-CN": "；也可以致电{phone}咨询", "en": "; or call the library on {phone}"}

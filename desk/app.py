@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from bots.api import BOTS_KEY, add_bot_routes
+from bots.kb_api import add_kb_routes
 from bots.runtime import WAIT_TICK_SECONDS, Bots
 from desk.assets import add_asset_routes
 from desk.backlog.actions import sweep_overdue
@@ -66,6 +68,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     add_routes(app)
     add_phrase_routes(app)
     add_bot_routes(app)
+    add_kb_routes(app)
     add_backlog_routes(app)
     add_asset_routes(app)
 
@@ -140,6 +143,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            if desk.background:
+                # Work started off a sender's path (the FAQ bot) finishes before the store stops.
+                await asyncio.wait(list(desk.background), timeout=5.0)
             await store.stop()
             await state.close()
             manager = sio.manager

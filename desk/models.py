@@ -261,3 +261,32 @@ class TicketEvent(Base):
     action: Mapped[str] = mapped_column(String(16))
     consultant_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+KB_SOURCES = ("manual", "case")
+
+
+class KbEntry(Base):
+    """A knowledge-base entry the FAQ bot answers from (``bots.faq``).
+
+    ``library_id`` null: alliance-wide, kept by admins, seen by every library's readers; set:
+    the library's own, kept by its supervisors and admins. ``source`` "case" entries come from
+    a typical case (``source_ref`` its id).
+    """
+
+    __tablename__ = "kb_entries"
+    __table_args__ = (Index("ix_kb_entries_library_language", "library_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"), nullable=True)
+    language: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(String(500))
+    answer: Mapped[str] = mapped_column(Text)
+    #: Other words readers use for the same thing: they help matching, readers never see them.
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    source_ref: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)

@@ -83,7 +83,7 @@ async def database_url(
     return url
 
 
-BOTS_OFF = '{"greeting": false, "waiting": false}'
+BOTS_OFF = '{"greeting": false, "waiting": false, "faq": false}'
 
 
 async def seed_demo(url: str, origin: str) -> None:

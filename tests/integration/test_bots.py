@@ -19,13 +19,14 @@ from tests.harness import Consultant, Node, Reader, start_node
 
 @pytest.fixture
 async def bot_node(sqlite_url: str, clock: ManualClock) -> AsyncIterator[Node]:
-    """The demo alliance with its bots on, direct routing, no overflow for 10 minutes."""
+    """The demo alliance with its bots on (but the FAQ bot: tests/integration/test_faq.py),
+    direct routing, no overflow for 10 minutes."""
     await seed_demo(sqlite_url, "http://unused")
     n = await start_node(sqlite_url, clock=clock)
     async with n.desk.engine.begin() as conn:
         await conn.execute(
             text(
-                "UPDATE libraries SET bot_settings = '{}', routing_mode = 'direct',"
+                "UPDATE libraries SET bot_settings = '{\"faq\": false}', routing_mode = 'direct',"
                 " overflow_delay_seconds = 600"
             )
         )
@@ -161,7 +162,8 @@ async def test_a_long_wait_offers_the_form_service_and_the_phone(
     async with bot_node.desk.engine.begin() as conn:
         await conn.execute(
             text(
-                "UPDATE libraries SET bot_settings = '{\"long_wait_minutes\": 10}',"
+                "UPDATE libraries SET"
+                ' bot_settings = \'{"long_wait_minutes": 10, "faq": false}\','
                 " phone = '010-1234-5678' WHERE code = 'demo-pl'"
             )
         )
@@ -255,6 +257,7 @@ async def test_a_supervisor_edits_the_bots_and_readers_hear_it(bot_node: Node) -
         "waiting": True,
         "long_wait_minutes": 20,
         "update_seconds": 120,
+        "faq": False,
     }
     status, got = await _http(bot_node, chen, "PUT", "/api/bots/settings", {"update_seconds": 5})
     assert status == 400

@@ -102,6 +102,11 @@ def test_updates_are_calm_and_only_for_meaningful_changes() -> None:
     assert decide(mark(3, 5), WaitEstimate(3, 480.0), 300, 600, 10, 120).key == "queue_position"
 
 
+def test_the_bot_speaks_again_when_someone_is_back_after_nobody_online() -> None:
+    told = decide(mark(3, None, offered=True), WaitEstimate(3, 30.0), 300, 200, 10, 120)
+    assert told.key == "queue_position" and told.minutes == 1
+
+
 def test_long_wait_and_nobody_online_offer_the_form_service_once() -> None:
     told = decide(None, WaitEstimate(9, 15 * 60.0), 0, None, 10, 120)
     assert (told.key, told.offered_form) == ("long_wait", True)
@@ -112,12 +117,11 @@ def test_long_wait_and_nobody_online_offer_the_form_service_once() -> None:
 
 
 def test_every_default_template_renders_in_both_languages() -> None:
-    values = {"library": "L", "ahead": 2, "position": 3, "minutes": 4, "phone_hint": ""}
     for key, (allowed, texts) in TEMPLATES.items():
         assert set(texts) == {"zh-CN", "en"}
         for lang, text in texts.items():
             check_template(key, text)
-            out = render(key, lang, {k: v for k, v in values.items() if k in allowed})
+            out = render(key, lang, {name: "3" for name in allowed})
             assert "{" not in out
 
 
