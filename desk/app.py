@@ -19,6 +19,7 @@ from desk.clock import Clock
 from desk.context import Desk
 from desk.db import make_engine, make_sessionmaker, reader_engine
 from desk.directory import Directory
+from desk.etiquette import add_etiquette_routes
 from desk.events import StaffLoggedOut
 from desk.fanout import Fanout
 from desk.http import DESK_KEY, add_routes
@@ -70,6 +71,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     add_bot_routes(app)
     add_kb_routes(app)
     add_backlog_routes(app)
+    add_etiquette_routes(app)
     add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

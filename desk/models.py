@@ -31,6 +31,8 @@ class Library(Base):
     overflow_delay_seconds: Mapped[int] = mapped_column(Integer, default=60)
     #: Which bots speak in this library's chats and how (``bots.config.BotSettings``).
     bot_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The etiquette helper's own terms and restricted hosts (``desk.etiquette``).
+    etiquette: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

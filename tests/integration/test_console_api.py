@@ -189,3 +189,34 @@ async def test_front_ends_are_served_with_safe_headers(tmp_path: Path, sqlite_ur
             assert r.status == 503 and "make run" in await r.text()
     finally:
         await empty.close()
+
+
+async def test_etiquette_lists_defaults_and_a_librarys_own(node: Node) -> None:
+    zhao = await Consultant.login(node.base, "zhao")  # consultant, demo-ul
+    chen = await Consultant.login(node.base, "chen")  # supervisor, demo-ul
+    status, got = await _call(node, zhao, "GET", "/api/etiquette")
+    assert status == 200 and got["can_edit"] is False
+    assert "OPAC" in {t["term"] for t in got["defaults"]["terms"]}
+    assert got["library"] == {"terms": [], "hosts": []}
+    lists = {
+        "terms": [{"term": "馆际互借单", "hint": "借书申请"}, {"term": "馆际互借单", "hint": "x"}],
+        "hosts": [
+            {"host": "Lib.Campus.Example.EDU.cn", "reason": "campus"},
+            {"host": ".intranet.example.cn", "reason": "intranet"},
+        ],
+    }
+    status, got = await _call(node, zhao, "PUT", "/api/etiquette", lists)
+    assert status == 403
+    status, got = await _call(node, chen, "PUT", "/api/etiquette", lists)
+    assert status == 200
+    assert got["library"]["terms"] == [{"term": "馆际互借单", "hint": "x"}]
+    assert got["library"]["hosts"][0]["host"] == "lib.campus.example.edu.cn"
+    status, got = await _call(node, zhao, "GET", "/api/etiquette")
+    assert len(got["library"]["hosts"]) == 2
+    bad = {"hosts": [{"host": "http://x.example/path", "reason": "paid"}]}
+    status, got = await _call(node, chen, "PUT", "/api/etiquette", bad)
+    assert status == 400 and got["error"]["code"] == "invalid_payload"
+    # Another library's consultants see nothing of it.
+    wang = await Consultant.login(node.base, "wang")
+    status, got = await _call(node, wang, "GET", "/api/etiquette")
+    assert got["library"] == {"terms": [], "hosts": []}
