@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,7 @@ class LibraryInfo:
     offer_timeout_seconds: int
     overflow_delay_seconds: int
     bots: BotSettings
+    service_hours: dict[str, Any]
 
     @classmethod
     def of(cls, lib: Library) -> LibraryInfo:
@@ -43,6 +45,7 @@ class LibraryInfo:
             offer_timeout_seconds=lib.offer_timeout_seconds,
             overflow_delay_seconds=lib.overflow_delay_seconds,
             bots=parse_bot_settings(lib.bot_settings),
+            service_hours=dict(lib.service_hours or {}),
         )
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import text
 
-from desk import auth
+from desk import auth, hours
 from desk.context import Desk
 from desk.errors import DeskError, Forbidden, InvalidPayload, NotFound, Unauthenticated
 
@@ -259,6 +259,8 @@ async def library_public(request: web.Request) -> web.Response:
                     "name_en": lib.name_en,
                     "languages": list(lib.languages),
                     "phone": lib.phone,
+                    # Outside service hours the widget offers the form service first.
+                    **hours.status(lib.service_hours, desk.clock.now()),
                 },
             }
         ),

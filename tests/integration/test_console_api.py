@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 
 from desk.phrases import DEFAULT_PHRASES
 from tests.harness import Consultant, Node, Reader
@@ -220,3 +221,17 @@ async def test_etiquette_lists_defaults_and_a_librarys_own(node: Node) -> None:
     wang = await Consultant.login(node.base, "wang")
     status, got = await _call(node, wang, "GET", "/api/etiquette")
     assert got["library"] == {"terms": [], "hosts": []}
+
+
+async def test_a_librarys_public_details_say_whether_it_is_open(node: Node) -> None:
+    status, got = await _call(node, None, "GET", "/api/libraries/demo-pl")
+    assert got["library"]["open_now"] is None  # no hours set: no verdict
+    hours = '{"timezone": "Asia/Shanghai", "weekly": {}, "closed": []}'
+    async with node.desk.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE libraries SET service_hours = :h WHERE code = 'demo-pl'"),
+            {"h": hours.replace('"weekly": {}', '"weekly": {"sun": [["00:00", "00:01"]]}')},
+        )
+    node.desk.directory.forget()
+    status, got = await _call(node, None, "GET", "/api/libraries/demo-pl")
+    assert got["library"]["open_now"] is False and got["library"]["opens_at"]
