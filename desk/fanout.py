@@ -35,7 +35,7 @@ from desk.protocol import CONSOLE_NAMESPACE as CONSOLE
 from desk.protocol import READER_NAMESPACE as READER
 from desk.sockets.console import STAFF_ROOM, staff_room
 from desk.sockets.reader import reader_room
-from transcripts.store import PAGE_LIMIT
+from transcripts.store import PAGE_LIMIT, READER_SEES, STAFF_SEES
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +90,15 @@ class Fanout:
         # The sending socket learns the seq from its acknowledgement; the sender's other
         # sockets (another tab, another device) get it like everyone else.
         skip = e.sender_sid
-        # The one rule that keeps private notes private.
-        if m.visibility == "all":
+        # The one rule that keeps private notes private, and a reader's own link from staff.
+        if m.visibility in READER_SEES:
             room = reader_room(m.reader_id)
             skip_reader = skip if m.author_kind == "reader" else None
             if not self._nobody_else(READER, room, skip_reader):
                 await self.sio.emit(
                     "message", data, room=room, namespace=READER, skip_sid=skip_reader
                 )
-        if m.assignee_id is not None:
+        if m.assignee_id is not None and m.visibility in STAFF_SEES:
             room = staff_room(m.assignee_id)
             skip_staff = skip if m.author_kind == "consultant" else None
             if not self._nobody_else(CONSOLE, room, skip_staff):

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 #: Most drafts written in one transaction; more wait for the next (keeps a commit short).
 MAX_BATCH = 500
+#: Which visibilities each side is shown.
+STAFF_SEES = ("all", "staff")
+READER_SEES = ("all", "reader")
+
 #: Most messages returned by one messages_since call; the client asks again for the rest.
 PAGE_LIMIT = 500
 
@@ -142,8 +146,9 @@ class MessageStore:
             .order_by(Message.seq)
             .limit(limit)
         )
-        if not staff:
-            q = q.where(Message.visibility == "all")
+        # A private note is staff-only; a reader-only message (the reader's secret ticket link)
+        # is never shown to staff.
+        q = q.where(Message.visibility.in_(STAFF_SEES if staff else READER_SEES))
         async with self._read_engine.connect() as conn:
             rows = (await conn.execute(q)).all()
         return [_row_to_stored(r, reader_id=0, assignee_id=None, dup=False) for r in rows]

@@ -53,6 +53,7 @@ async def _transcript(desk: Desk, consultation_id: int) -> list[dict[str, Any]]:
         out += [
             {"author_kind": m.author_kind, "body": m.body, "created_at": m.created_at.isoformat()}
             for m in page
+            if m.visibility == "all"
         ]
         if not page or len(page) < 500:
             return out
@@ -138,6 +139,8 @@ async def hand_off(
             "system",
             text_for("handed_off", view.language, number=str(ticket_id), url=filed.url),
             client_msg_id="desk.handoff",
+            # The link holds the reader's token: stored for the reader alone.
+            visibility="reader",
         ),
     )
     await desk.bus.publish(TicketChanged(ticket_id, view.library_id, "created", None))

@@ -123,7 +123,15 @@ async def test_a_consultant_switches_the_chat_to_the_form_service(node: Node) ->
     assert ended["ended_by"] == "consultant"
     notice = await reader.wait_for("message", lambda m: m["author_kind"] == "system")
     assert "表单咨询" in notice["body"] and "/tickets/" in notice["body"]
+    assert notice["visibility"] == "reader"
     await wang.wait_for("backlog.changed", lambda e: e["ticket_id"] == done["ticket"]["id"])
+    # The link holds the reader's token: it never reaches staff, live or from the store, and
+    # the reader finds it again in their history.
+    assert not [m for m in wang.messages(cid) if "/tickets/" in m["body"]]
+    staff_side = await node.desk.store.messages_since(cid, 0, staff=True)
+    assert staff_side and not [m for m in staff_side if "/tickets/" in m.body]
+    history = await reader.ok("history", {"consultation_id": cid, "after_seq": 0})
+    assert [m["seq"] for m in history["messages"] if "/tickets/" in m["body"]] == [notice["seq"]]
     # The chat is over for everyone: no more messages either way.
     again = await reader.call(
         "message.send", {"consultation_id": cid, "client_msg_id": "late", "body": "还在吗"}
