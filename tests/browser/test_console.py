@@ -102,8 +102,14 @@ async def test_wrong_password_then_sign_in_and_out(live_desk: Node, new_page: An
     await sign_in(page, "wang")
     await expect(page.get_by_text("王老师")).to_be_visible()
     await expect(page.get_by_text("已连接", exact=True)).to_be_visible(timeout=SEEN_MS)
-    # A fresh sign-in starts away: nothing is routed before the consultant says so.
+    # A first sign-in sends no status: the desk's default (online) applies, and the console
+    # says so rather than going online silently, with a way to go away at once.
+    await expect(page.get_by_role("radio", name="在线")).to_have_attribute("aria-checked", "true")
+    notice = page.get_by_role("status").filter(has_text="咨询台默认")
+    await expect(notice).to_be_visible()
+    await notice.get_by_role("button", name="改为离开").click()
     await expect(page.get_by_role("radio", name="离开")).to_have_attribute("aria-checked", "true")
+    await expect(notice).to_have_count(0)
     await go_online(page)
     await expect(page.get_by_test_id("load")).to_have_text("接待 0/4")
 

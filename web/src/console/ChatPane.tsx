@@ -6,6 +6,7 @@ import { Composer } from "./Composer";
 import { focusComposer } from "./dom";
 import { errorText } from "./errors";
 import { clockTime, type Key, lang, t } from "./i18n";
+import { Linkified } from "./linkify";
 import type { Message, Phrase } from "./types";
 
 export function ChatPane(props: {
@@ -14,6 +15,7 @@ export function ChatPane(props: {
   phrases: Phrase[];
   phraseError: string | null;
   onTransfer: () => void;
+  onHandoff: () => void;
   onError: (text: string) => void;
 }) {
   const { client: c, chat } = props;
@@ -74,6 +76,11 @@ export function ChatPane(props: {
               {t("transfer")}
             </button>
           )}
+          {!ended && (
+            <button type="button" onClick={props.onHandoff} disabled={con.state !== "assigned"}>
+              {t("handoff")}
+            </button>
+          )}
           {!ended && !confirmClose && (
             <button type="button" onClick={() => setConfirmClose(true)} disabled={con.state !== "assigned"}>
               {t("close")}
@@ -115,7 +122,13 @@ export function ChatPane(props: {
         }}
       >
         {chat.messages.map((m) => (
-          <MessageRow key={m.seq} m={m} mine={c.isMine(m)} read={m.seq === lastReadMine} />
+          <MessageRow
+            key={m.seq}
+            m={m}
+            mine={c.isMine(m)}
+            read={m.seq === lastReadMine}
+            colleague={m.author_kind === "consultant" && m.author_id ? c.colleagueName(m.author_id) : null}
+          />
         ))}
         {pending.map((p, i) => (
           <div
@@ -146,7 +159,13 @@ export function ChatPane(props: {
         ))}
         {ended && (
           <p class="system-note" role="note">
-            {con.ended_by === "reader"
+            {con.state === "handed_off"
+              ? con.ended_by === "reader"
+                ? t("handedOffByReader")
+                : chat.ticketId
+                  ? t("handedOffTicket", { id: chat.ticketId })
+                  : t("handedOff")
+              : con.ended_by === "reader"
               ? t("ended_by_reader")
               : con.ended_by === "system"
                 ? t("ended_by_system")
@@ -167,7 +186,7 @@ export function ChatPane(props: {
   );
 }
 
-function MessageRow(props: { m: Message; mine: boolean; read: boolean }) {
+function MessageRow(props: { m: Message; mine: boolean; read: boolean; colleague: string | null }) {
   const { m, mine } = props;
   const note = m.visibility === "staff";
   let author: string;
@@ -175,6 +194,7 @@ function MessageRow(props: { m: Message; mine: boolean; read: boolean }) {
   else if (m.author_kind === "system") author = t("system");
   else if (m.author_kind === "bot") author = t("bot");
   else if (mine) author = t("you");
+  else if (props.colleague) author = props.colleague;
   else author = t("colleague") + (m.author_id ? ` #${m.author_id}` : "");
   const cls = [
     "msg",
@@ -192,8 +212,10 @@ function MessageRow(props: { m: Message; mine: boolean; read: boolean }) {
         <time dateTime={m.created_at}>{clockTime(m.created_at)}</time>
         {props.read && <span class="read-mark">{t("read")}</span>}
       </div>
-      {/* Text only: message bodies are never parsed as markup. */}
-      <div class="body">{m.body}</div>
+      {/* Text only: message bodies are never parsed as markup; http(s) links are clickable. */}
+      <div class="body">
+        <Linkified text={m.body} />
+      </div>
     </div>
   );
 }

@@ -1,12 +1,16 @@
 // The console once signed in: top bar, offers and queue, the chats, dialogs and notices.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import * as api from "./api";
+import { Backlog } from "./Backlog";
+import { BotSettings } from "./BotSettings";
 import { ChatPane } from "./ChatPane";
 import { ChatTabs } from "./ChatTabs";
 import { type Alerts, type Chat, DeskClient } from "./client";
 import { focusComposer } from "./dom";
-import { apiErrorText } from "./errors";
+import { apiErrorText, errorText } from "./errors";
+import { HandoffDialog } from "./HandoffDialog";
 import { type Key, lang, t } from "./i18n";
+import { LogoutDialog } from "./LogoutDialog";
 import { beep, desktopNotify, pageInBackground, unlockAudio } from "./notify";
 import { PhraseManager } from "./PhraseManager";
 import { Sidebar } from "./Sidebar";
@@ -30,10 +34,15 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
   const [phrases, setPhrases] = useState<Phrase[]>([]);
   const [canEditLibrary, setCanEditLibrary] = useState(false);
   const [phraseError, setPhraseError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<{ kind: "transfer"; id: number } | { kind: "phrases" } | null>(
-    null,
-  );
-  const [confirmLogout, setConfirmLogout] = useState(false);
+  const [dialog, setDialog] = useState<
+    | { kind: "transfer"; id: number }
+    | { kind: "handoff"; id: number }
+    | { kind: "phrases" }
+    | { kind: "bots" }
+    | { kind: "logout" }
+    | null
+  >(null);
+  const [view, setView] = useState<"live" | "backlog">("live");
   const toastSeq = useRef(0);
   const clientRef = useRef<DeskClient | null>(null);
 
@@ -69,9 +78,9 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
       toast(key: string, vars: Record<string, string | number>, kind?: "info" | "error") {
         toast(t(key as Key, vars), kind);
       },
-      expired() {
+      expired(why: "elsewhere" | "expired") {
         clientRef.current?.stop();
-        props.onSignedOut(t("sessionExpired"));
+        props.onSignedOut(t(why === "elsewhere" ? "signedOutElsewhere" : "sessionExpired"));
       },
     };
     const c = new DeskClient(props.me, alerts);
@@ -137,13 +146,13 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     document.title = unread > 0 ? `(${unread}) ${base}` : base;
   }, [unread, lang()]);
 
-  const logout = async () => {
-    const pending = client.outbox.all().length;
-    if (pending > 0 && !confirmLogout) {
-      setConfirmLogout(true);
-      toast(t("logoutPending", { n: pending }), "error");
+  const logout = async (force = false) => {
+    // Open chats go back to the queue once the grace period passes; unsent messages are lost.
+    if (!force && (client.outbox.all().length > 0 || client.activeChats() > 0)) {
+      setDialog({ kind: "logout" });
       return;
     }
+    setDialog(null);
     client.stop();
     client.forgetLocal();
     try {
@@ -151,6 +160,8 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     } catch {
       // The session cookie is dropped by the desk; a failed call leaves nothing to undo here.
     }
+    // The other tabs of this browser sign out too (they also get session.ended).
+    client.announceSignOut();
     props.onSignedOut();
   };
 
@@ -163,12 +174,46 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         onLang={props.onLang}
         onLogout={() => void logout()}
         onPhrases={() => setDialog({ kind: "phrases" })}
+        onBots={() => setDialog({ kind: "bots" })}
       />
+      {client.statusNotice && (
+        <p class="conn-banner status-notice" role="status">
+          <span>{t("statusDefaultOnline")}</span>{" "}
+          <button type="button" onClick={() => void client.setStatus("away")}>
+            {t("statusSetAway")}
+          </button>{" "}
+          <button type="button" class="link" onClick={() => client.dismissStatusNotice()}>
+            {t("statusKeep")}
+          </button>
+        </p>
+      )}
       {client.conn !== "connected" && (
         <p class={`conn-banner conn-${client.conn}`} role="status">
           {t(`conn_${client.conn === "expired" ? "reconnecting" : client.conn}` as Key)}
         </p>
       )}
+      <nav class="views" aria-label={t("views")}>
+        <button
+          type="button"
+          aria-pressed={view === "live"}
+          class={view === "live" ? "selected" : ""}
+          onClick={() => setView("live")}
+        >
+          {t("view_live")}
+          {unread > 0 && <span class="badge unread">{unread}</span>}
+        </button>
+        <button
+          type="button"
+          aria-pressed={view === "backlog"}
+          class={view === "backlog" ? "selected" : ""}
+          onClick={() => setView("backlog")}
+        >
+          {t("view_backlog")}
+        </button>
+      </nav>
+      {view === "backlog" ? (
+        <Backlog client={client} onNotice={(m) => toast(m)} />
+      ) : (
       <div class="layout">
         <Sidebar client={client} onError={(m) => toast(m, "error")} />
         <main class="chats" aria-label={t("chats")}>
@@ -181,6 +226,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
               phrases={phrases}
               phraseError={phraseError}
               onTransfer={() => setDialog({ kind: "transfer", id: active.id })}
+              onHandoff={() => setDialog({ kind: "handoff", id: active.id })}
               onError={(m) => toast(m, "error")}
             />
           ) : (
@@ -188,6 +234,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
           )}
         </main>
       </div>
+      )}
       <p class="help">{t("keyboardHelp")}</p>
       <div class="toasts" role="status" aria-live="polite">
         {toasts.map((x) => (
@@ -212,6 +259,36 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
             setDialog(null);
             focusComposer();
           }}
+        />
+      )}
+      {dialog?.kind === "handoff" && (
+        <HandoffDialog
+          client={client}
+          chatId={dialog.id}
+          onDone={(ticketId) => {
+            toast(t("handoffDone", { id: dialog.id, ticket: ticketId }));
+            setDialog(null);
+          }}
+          onClose={() => {
+            setDialog(null);
+            focusComposer();
+          }}
+        />
+      )}
+      {dialog?.kind === "bots" && <BotSettings onClose={() => setDialog(null)} />}
+      {dialog?.kind === "logout" && (
+        <LogoutDialog
+          client={client}
+          openChats={client.activeChats()}
+          pending={client.outbox.all().length}
+          onAway={async () => {
+            setDialog(null);
+            const ack = await client.setStatus("away");
+            if (ack.ok) toast(t("logoutAwayDone"));
+            else toast(errorText(ack.error), "error");
+          }}
+          onLogout={() => void logout(true)}
+          onClose={() => setDialog(null)}
         />
       )}
       {dialog?.kind === "phrases" && (

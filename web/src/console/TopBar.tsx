@@ -19,6 +19,7 @@ export function TopBar(props: {
   onLang: () => void;
   onLogout: () => void;
   onPhrases: () => void;
+  onBots: () => void;
 }) {
   const c = props.client;
   const [muted, setMutedState] = useState(isMuted());
@@ -73,7 +74,7 @@ export function TopBar(props: {
           ))}
         </div>
         <span class="load" title={t("loadTitle")} data-testid="load">
-          {t("load", { load: c.heldCount(), capacity: c.capacity })}
+          {t("load", { load: c.load, capacity: c.capacity })}
         </span>
         {statusError && (
           <span class="error" role="alert">
@@ -87,6 +88,9 @@ export function TopBar(props: {
       <div class="tools">
         <button type="button" class="link" onClick={props.onPhrases}>
           {t("phraseManager")}
+        </button>
+        <button type="button" class="link" onClick={props.onBots}>
+          {t("botSettings")}
         </button>
         <button
           type="button"

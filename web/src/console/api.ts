@@ -1,7 +1,17 @@
 // The desk's HTTP API for the console: same origin, cookie session, JSON bodies (the desk's
 // CSRF rules: a cross-site form cannot send application/json without a preflight).
 
-import type { DeskError, Library, Me, Phrase } from "./types";
+import type {
+  AnswerKind,
+  BotConfig,
+  BotSettings,
+  DeskError,
+  Library,
+  Me,
+  Phrase,
+  TicketDetail,
+  TicketSummary,
+} from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -88,4 +98,60 @@ export async function updatePhrase(id: number, f: Partial<PhraseFields>): Promis
 
 export async function deletePhrase(id: number): Promise<void> {
   await call("DELETE", `/api/phrases/${id}`);
+}
+
+// ---- backlog (表单咨询) -------------------------------------------------------------------
+
+export type BacklogList = "open" | "mine" | "answered";
+
+export async function backlog(list: BacklogList): Promise<TicketSummary[]> {
+  const query = list === "mine" ? "state=claimed&mine=1" : `state=${list}`;
+  const r = await call<{ tickets: TicketSummary[] }>("GET", `/api/backlog?${query}`);
+  return r.tickets;
+}
+
+export async function ticket(id: number): Promise<TicketDetail> {
+  const r = await call<{ ticket: TicketDetail }>("GET", `/api/backlog/${id}`);
+  return r.ticket;
+}
+
+export async function claimTicket(id: number): Promise<void> {
+  await call("POST", `/api/backlog/${id}/claim`);
+}
+
+export async function returnTicket(id: number, note: string): Promise<void> {
+  await call("POST", `/api/backlog/${id}/return`, { note });
+}
+
+export async function replyTicket(id: number, answer: string, answerKind: AnswerKind): Promise<string> {
+  const r = await call<{ answer: string }>("POST", `/api/backlog/${id}/reply`, {
+    answer,
+    answer_kind: answerKind,
+  });
+  return r.answer;
+}
+
+// ---- bots (自动回复) ---------------------------------------------------------------------
+
+export async function bots(): Promise<BotConfig> {
+  return call<BotConfig>("GET", "/api/bots");
+}
+
+export async function saveBotSettings(change: BotSettings): Promise<BotSettings> {
+  const r = await call<{ settings: BotSettings }>("PUT", "/api/bots/settings", change);
+  return r.settings;
+}
+
+function textPath(key: string, language: string): string {
+  return `/api/bots/texts/${encodeURIComponent(key)}/${encodeURIComponent(language)}`;
+}
+
+export async function saveBotText(key: string, language: string, body: string): Promise<string> {
+  const r = await call<{ body: string }>("PUT", textPath(key, language), { body });
+  return r.body;
+}
+
+export async function resetBotText(key: string, language: string): Promise<string> {
+  const r = await call<{ body: string }>("DELETE", textPath(key, language));
+  return r.body;
 }

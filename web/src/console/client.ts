@@ -55,6 +55,8 @@ export interface Chat {
   failures: SendFailure[];
   draft: string;
   privateMode: boolean;
+  /** The backlog ticket this console made of the chat (转表单咨询), if any. */
+  ticketId?: number;
 }
 
 export interface Offer {
@@ -73,8 +75,16 @@ export interface Alerts {
   newChat(chat: Consultation, how: string): void;
   newMessage(chat: Chat, m: Message): void;
   toast(key: string, vars: Record<string, string | number>, kind?: "info" | "error"): void;
-  expired(): void;
+  /** The session ended (signed out in another tab or device, expired, deactivated). */
+  expired(why: "elsewhere" | "expired"): void;
 }
+
+/** Written at sign-out so that the other tabs of this browser sign out too. */
+export const SIGNED_OUT_KEY = "desk.console.signedout";
+/** Colleague names are fetched again at most this often when an unknown id shows up. */
+const NAMES_REFRESH_MS = 30_000;
+/** backlog.changed comes in bursts; the backlog view refreshes once per burst. */
+const BACKLOG_DEBOUNCE_MS = 400;
 
 type Handler = () => void;
 
@@ -90,9 +100,17 @@ export function isEnded(c: Consultation): boolean {
 export class DeskClient {
   conn: ConnState = "connecting";
   status: Status;
+  /** The status this browser kept from the last session, or null (never chosen here). */
+  readonly storedStatus: Status | null;
+  /** Set when the desk's default (online) applies to a consultant who never chose here. */
+  statusNotice = false;
   connected = false;
-  /** The desk's figure, from presence and acknowledgements (see heldCount). */
+  /** The desk's figure, from presence (sent on every change) and acknowledgements. */
   load = 0;
+  /** Bumped (debounced) on backlog.changed: the backlog view refreshes when it moves. */
+  backlogVersion = 0;
+  /** Colleague id → name, from colleagues.list and consultations. */
+  names = new Map<number, string>();
   capacity: number;
   chats = new Map<number, Chat>();
   /** Tab order. */
@@ -117,6 +135,12 @@ export class DeskClient {
   private typingOut = new Map<number, { sentAt: number; idle: number | undefined }>();
   private restored: number[];
   private stopped = false;
+  /** True once this page knows the status (chosen here or told by the desk): only then is
+   * it sent in the handshake; otherwise the desk keeps the consultant's current status. */
+  private statusKnown = false;
+  private firstResume = true;
+  private namesFetchedAt = 0;
+  private backlogTimer: number | undefined;
   private readonly chatsKey: string;
   private readonly statusKey: string;
 
@@ -133,13 +157,14 @@ export class DeskClient {
       (v): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x)),
       [],
     );
-    // A fresh sign-in starts "away" so nothing is routed before the consultant says so; a
-    // reload keeps the status chosen last.
-    this.status = readJson(
+    // Shown until the desk says; never sent in the first handshake of a page (a second tab
+    // or device must not change the status of the consultant's other consoles).
+    this.storedStatus = readJson<Status | null>(
       this.statusKey,
       (v): v is Status => v === "online" || v === "busy" || v === "away",
-      "away" as Status,
+      null,
     );
+    this.status = this.storedStatus ?? "away";
   }
 
   // ---- change notification -------------------------------------------------------------
@@ -164,7 +189,7 @@ export class DeskClient {
     const socket = io("/console", {
       withCredentials: true,
       // Read at every (re)connection, so a reconnect keeps the status chosen meanwhile.
-      auth: (cb) => cb({ status: this.status }),
+      auth: (cb) => cb(this.statusKnown ? { status: this.status } : {}),
       // WebSocket only: the desk refuses a console handshake without an Origin header, and
       // browsers send none on same-origin polling GETs (a WebSocket handshake always has one).
       transports: ["websocket"],
@@ -189,7 +214,7 @@ export class DeskClient {
     );
     socket.on(
       "chat.assigned",
-      (p: { consultation: Consultation; how: string; messages: Message[] }) =>
+      (p: { consultation: Consultation; how: string; messages: Message[]; more?: boolean }) =>
         this.onAssigned(p),
     );
     socket.on("chat.released", (p: { consultation_id: number; reason: string }) =>
@@ -201,12 +226,31 @@ export class DeskClient {
       this.connected = p.connected;
       this.changed();
     });
+    socket.on("backlog.changed", () => {
+      window.clearTimeout(this.backlogTimer);
+      this.backlogTimer = window.setTimeout(() => {
+        this.backlogVersion++;
+        this.changed();
+      }, BACKLOG_DEBOUNCE_MS);
+    });
+    socket.on("session.ended", () => this.sessionEnded("elsewhere"));
     window.addEventListener("online", this.onBrowserOnline);
     window.addEventListener("offline", this.onBrowserOffline);
     window.addEventListener("storage", this.onStorage);
   }
 
   private onStorage = (e: StorageEvent): void => {
+    if (e.key === SIGNED_OUT_KEY) {
+      // Signed out in another tab of this browser.
+      let who: unknown = null;
+      try {
+        who = e.newValue ? (JSON.parse(e.newValue) as { id?: unknown }).id : null;
+      } catch {
+        who = null;
+      }
+      if (who === this.me.id) this.sessionEnded("elsewhere");
+      return;
+    }
     if (e.key !== null && !e.key.startsWith("desk.console.outbox.")) return;
     this.outbox.reload();
     this.changed();
@@ -221,9 +265,28 @@ export class DeskClient {
     window.clearTimeout(this.retryTimer);
     window.clearTimeout(this.queueTimer);
     window.clearTimeout(this.reconnectTimer);
+    window.clearTimeout(this.backlogTimer);
     this.socket?.disconnect();
     this.socket = null;
     this.listeners.clear();
+  }
+
+  /** The session is over: forget this consultant's local state, as at sign-out, and let the
+   * view show the sign-in screen. */
+  sessionEnded(why: "elsewhere" | "expired"): void {
+    if (this.stopped) return;
+    this.conn = "expired";
+    this.stop();
+    this.forgetLocal();
+    this.chats.clear();
+    this.order = [];
+    this.offers.clear();
+    this.alerts.expired(why);
+  }
+
+  /** Tell the other tabs of this browser that this consultant signed out. */
+  announceSignOut(): void {
+    writeJson(SIGNED_OUT_KEY, { id: this.me.id, at: Date.now() });
   }
 
   /** Forget everything this browser keeps for the consultant (at sign-out). */
@@ -268,11 +331,10 @@ export class DeskClient {
   }
 
   private onConnectError(err: Error): void {
-    if (/unauthenticated/.test(err.message)) {
+    const data = (err as Error & { data?: { code?: string } }).data;
+    if (data?.code === "unauthenticated" || /unauthenticated|log in first/.test(err.message)) {
       // The session is gone (signed out elsewhere, expired): back to the sign-in screen.
-      this.setConn("expired");
-      this.socket?.disconnect();
-      this.alerts.expired();
+      this.sessionEnded("expired");
       return;
     }
     this.setConn(navigator.onLine === false ? "offline" : "reconnecting");
@@ -332,6 +394,12 @@ export class DeskClient {
     }
     this.restored = [];
     this.setLoad(ack);
+    if (this.firstResume) {
+      this.firstResume = false;
+      // No status was sent: the desk kept the current one, or started a consultant without
+      // presence online (its default). Say so when they never chose online here.
+      if (this.status === "online" && this.storedStatus !== "online") this.statusNotice = true;
+    }
     const paging: Promise<void>[] = [];
     const offered = new Set<number>();
     for (const e of ack.consultations) {
@@ -434,6 +502,7 @@ export class DeskClient {
   private applyConsultation(chat: Chat, c: Consultation): void {
     if (c.version < chat.consultation.version) return;
     chat.consultation = c;
+    this.learnName(c);
     if (c.read) {
       chat.readerRead = Math.max(chat.readerRead, c.read.reader);
       chat.staffRead = Math.max(chat.staffRead, c.read.staff);
@@ -474,15 +543,26 @@ export class DeskClient {
     return fresh;
   }
 
-  /**
-   * Chats offered or assigned to this consultant as this console knows them. The desk sends
-   * `presence` only when the status or connection changes, not when an offer or a transfer
-   * changes the load, so the count shown is kept here.
-   */
-  heldCount(): number {
-    let n = this.offers.size;
+  /** Chats of this console still active (not ended). */
+  activeChats(): number {
+    let n = 0;
     for (const chat of this.chats.values()) if (!isEnded(chat.consultation)) n++;
     return n;
+  }
+
+  private learnName(c: Consultation): void {
+    if (c.consultant?.name) this.names.set(c.consultant.id, c.consultant.name);
+  }
+
+  /** A colleague's name if the console knows it; an unknown id asks the desk (throttled). */
+  colleagueName(id: number): string | null {
+    const name = this.names.get(id);
+    if (name !== undefined) return name;
+    if (Date.now() - this.namesFetchedAt > NAMES_REFRESH_MS && this.conn === "connected") {
+      this.namesFetchedAt = Date.now();
+      void this.colleagues();
+    }
+    return null;
   }
 
   isMine(m: Message): boolean {
@@ -621,11 +701,18 @@ export class DeskClient {
     this.changed();
   }
 
-  private onAssigned(p: { consultation: Consultation; how: string; messages: Message[] }): void {
+  private onAssigned(p: {
+    consultation: Consultation;
+    how: string;
+    messages: Message[];
+    more?: boolean;
+  }): void {
     const c = p.consultation;
     this.offers.delete(c.id);
     const isNew = !this.chats.has(c.id);
-    this.upsertChat(c, p.messages ?? []);
+    const chat = this.upsertChat(c, p.messages ?? []);
+    // A long chat comes in pages: the rest follows with `history`.
+    if (p.more) void this.pageHistory(chat);
     // An accepted offer was announced already as an offer.
     if (isNew && p.how !== "accepted") this.alerts.newChat(c, p.how);
     if (this.activeId === c.id) this.markActiveRead();
@@ -641,10 +728,13 @@ export class DeskClient {
   }
 
   private setLoad(p: Partial<Load>): void {
-    if (p.status && p.status !== this.status) {
-      // Changed from another console of this consultant: a reload keeps it too.
-      this.status = p.status;
-      writeJson(this.statusKey, p.status);
+    if (p.status) {
+      // The desk's word (possibly changed from another console): reconnects keep it.
+      this.statusKnown = true;
+      if (p.status !== this.status) {
+        this.status = p.status;
+        writeJson(this.statusKey, p.status);
+      }
     }
     if (typeof p.load === "number") this.load = p.load;
     if (typeof p.capacity === "number") this.capacity = p.capacity;
@@ -677,16 +767,20 @@ export class DeskClient {
   }
 
   private async loadLibraries(): Promise<void> {
-    // colleagues.list names every library with its id (which /api/libraries may not).
-    const ack = await this.request<{ libraries: Library[] }>("colleagues.list");
-    if (ack.ok) this.addLibraries(ack.libraries);
+    // colleagues.list names every library with its id (which /api/libraries may not), and
+    // the colleagues online.
+    await this.colleagues();
   }
 
   async colleagues(): Promise<Ack<{ colleagues: Colleague[]; libraries: Library[] }>> {
     const ack = await this.request<{ colleagues: Colleague[]; libraries: Library[] }>(
       "colleagues.list",
     );
-    if (ack.ok) this.addLibraries(ack.libraries);
+    if (ack.ok) {
+      this.namesFetchedAt = Date.now();
+      for (const x of ack.colleagues) this.names.set(x.id, x.name);
+      this.addLibraries(ack.libraries);
+    }
     return ack;
   }
 
@@ -694,6 +788,8 @@ export class DeskClient {
 
   async setStatus(status: Status): Promise<Ack> {
     this.status = status;
+    this.statusKnown = true;
+    this.statusNotice = false;
     writeJson(this.statusKey, status);
     this.changed();
     const ack = await this.request<Load>("status.set", { status });
@@ -742,6 +838,32 @@ export class DeskClient {
       this.alerts.toast("transferDone", { id: cid });
     }
     return ack;
+  }
+
+  /** 转表单咨询: the chat becomes a backlog ticket and ends as handed_off. */
+  async handoff(
+    cid: number,
+    kind: "form" | "document",
+    note: string,
+  ): Promise<Ack<{ consultation: Consultation; ticket: { id: number } }>> {
+    this.stopTyping(cid);
+    const payload: Record<string, unknown> = { consultation_id: cid, kind };
+    if (note) payload.note = note;
+    const ack = await this.request<{ consultation: Consultation; ticket: { id: number } }>(
+      "consultation.handoff",
+      payload,
+    );
+    const chat = this.chats.get(cid);
+    if (ack.ok && chat) {
+      chat.ticketId = ack.ticket.id;
+      this.applyConsultation(chat, ack.consultation);
+    }
+    return ack;
+  }
+
+  dismissStatusNotice(): void {
+    this.statusNotice = false;
+    this.changed();
   }
 
   async close(cid: number): Promise<Ack> {

@@ -2,7 +2,7 @@
 // a reload or a dropped network never loses them; resending is safe because the desk stores
 // a client_msg_id once (docs/protocol.md, "The outbox pattern").
 
-import { readJson, writeJson } from "./storage";
+import { readJson, remove, writeJson } from "./storage";
 
 export interface OutboxItem {
   consultation_id: number;
@@ -89,9 +89,10 @@ export class Outbox {
     return this.items.some((x) => x.client_msg_id === clientMsgId);
   }
 
+  /** Forget every message (at sign-out): nothing of them stays in the browser. */
   clear(): void {
     this.items = [];
-    this.save();
+    remove(this.key);
   }
 
   private save(): void {

@@ -106,3 +106,73 @@ export interface Load {
   load: number;
   capacity: number;
 }
+
+export type TicketKind = "form" | "document";
+export type AnswerKind = "answer" | "found" | "same_topic" | "not_found";
+export type TicketState = "open" | "claimed" | "answered";
+
+/** A backlog ticket as the lists show it (GET /api/backlog). */
+export interface TicketSummary {
+  id: number;
+  library: string;
+  language: string;
+  kind: TicketKind;
+  state: TicketState;
+  question: string;
+  submitted_at: string;
+  window_ends_at: string;
+  overdue: boolean;
+  claimed_by: number | null;
+  handed_off_by: string | null;
+  version: number;
+}
+
+export interface TranscriptLine {
+  author_kind: string;
+  body: string;
+  created_at: string;
+}
+
+export interface TicketEvent {
+  at: string;
+  action: string;
+  by: string | null;
+  note: string;
+}
+
+/** One ticket in full (GET /api/backlog/{id}). */
+export interface TicketDetail extends TicketSummary {
+  transcript: TranscriptLine[];
+  answer: string | null;
+  answer_kind: AnswerKind | null;
+  answered_at: string | null;
+  has_contact: boolean;
+  answer_kinds: AnswerKind[];
+  templates: { same_topic: string; not_found: string };
+  events: TicketEvent[];
+}
+
+export interface BotSettings {
+  greeting?: boolean;
+  waiting?: boolean;
+  long_wait_minutes?: number;
+  update_seconds?: number;
+  faq?: boolean;
+  [key: string]: unknown;
+}
+
+export interface BotText {
+  key: string;
+  language: string;
+  body: string;
+  default: string;
+  custom: boolean;
+  placeholders: string[];
+}
+
+export interface BotConfig {
+  library: string;
+  settings: BotSettings;
+  texts: BotText[];
+  can_edit: boolean;
+}

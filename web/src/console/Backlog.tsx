@@ -1,0 +1,425 @@
+// 表单咨询 · the backlog: questions left for the non-real-time service (handed off from a chat
+// or left in the widget's form). Lists: the pool (open), mine (claimed by me), answered; a
+// detail pane with the question, the chat it came from, its history, and the actions under
+// the 72-hour rules of the reply norms (desk/backlog/rules.py).
+import { useEffect, useRef, useState } from "preact/hooks";
+import * as api from "./api";
+import type { DeskClient } from "./client";
+import { apiErrorText } from "./errors";
+import { dateTime, duration, has, type Key, lang, t } from "./i18n";
+import { Linkified } from "./linkify";
+import type { AnswerKind, TicketDetail, TicketSummary } from "./types";
+
+const LISTS: api.BacklogList[] = ["open", "mine", "answered"];
+/** Answer kinds that need 72 hours without an answer, and carry the norms' wording. */
+const LATE_KINDS: ReadonlySet<AnswerKind> = new Set(["same_topic", "not_found"]);
+
+export function pastWindow(tk: TicketSummary, now = Date.now()): boolean {
+  return tk.overdue || Date.parse(tk.window_ends_at) <= now;
+}
+
+export function Backlog(props: { client: DeskClient; onNotice: (text: string) => void }) {
+  const c = props.client;
+  const [list, setList] = useState<api.BacklogList>("open");
+  const [tickets, setTickets] = useState<TicketSummary[] | null>(null);
+  const [listError, setListError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [reload, setReload] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    api
+      .backlog(list)
+      .then((rows) => {
+        if (!live) return;
+        setTickets(rows);
+        setListError(null);
+      })
+      .catch((e) => live && setListError(apiErrorText(e)));
+    return () => {
+      live = false;
+    };
+  }, [list, c.backlogVersion, reload]);
+
+  const now = Date.now();
+  return (
+    <div class="backlog">
+      <section class="backlog-list" aria-labelledby="backlog-title">
+        <h2 id="backlog-title" class="sr-only">
+          {t("backlog")}
+        </h2>
+        <div class="backlog-lists" role="group" aria-label={t("backlog")}>
+          {LISTS.map((l) => (
+            <button
+              type="button"
+              key={l}
+              aria-pressed={list === l}
+              class={list === l ? "selected" : ""}
+              onClick={() => {
+                setList(l);
+                setTickets(null);
+              }}
+            >
+              {t(`backlog_${l}` as Key)}
+              {list === l && tickets && tickets.length > 0 && <span class="badge">{tickets.length}</span>}
+            </button>
+          ))}
+        </div>
+        {listError && (
+          <p class="error" role="alert">
+            {listError}
+          </p>
+        )}
+        {tickets === null ? (
+          <p class="muted">{t("loading")}</p>
+        ) : tickets.length === 0 ? (
+          <p class="muted">{t(`backlogEmpty_${list}` as Key)}</p>
+        ) : (
+          <ul class="tickets">
+            {tickets.map((tk) => (
+              <li key={tk.id}>
+                <button
+                  type="button"
+                  class={`ticket-row${selected === tk.id ? " selected" : ""}`}
+                  aria-pressed={selected === tk.id}
+                  data-ticket={tk.id}
+                  onClick={() => setSelected(tk.id)}
+                >
+                  <span class="meta">
+                    <strong>#{tk.id}</strong>
+                    <span>{c.libraryName(tk.library, lang())}</span>
+                    <span class="lang">{tk.language}</span>
+                    <span class={`kind kind-${tk.kind}`}>{t(`kind_${tk.kind}` as Key)}</span>
+                  </span>
+                  <span class="preview">{tk.question}</span>
+                  <span class="meta small">
+                    <span class="muted">{t("submittedAt", { t: dateTime(tk.submitted_at) })}</span>
+                    {tk.state !== "answered" && <TimeLeft tk={tk} now={now} />}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section class="backlog-detail" aria-label={t("ticketDetail")}>
+        {selected === null ? (
+          <p class="empty">{t("backlogPick")}</p>
+        ) : (
+          <TicketPane
+            key={selected}
+            client={c}
+            id={selected}
+            onChanged={() => setReload((n) => n + 1)}
+            onNotice={props.onNotice}
+          />
+        )}
+      </section>
+    </div>
+  );
+}
+
+function TimeLeft(props: { tk: TicketSummary; now: number }) {
+  const { tk, now } = props;
+  if (pastWindow(tk, now)) {
+    return <span class="overdue-flag">{t("overdue72")}</span>;
+  }
+  const left = (Date.parse(tk.window_ends_at) - now) / 1000;
+  return <span class="time-left">{t("timeLeft", { t: duration(left) })}</span>;
+}
+
+function authorLabel(kind: string): string {
+  const key = `author_${kind}`;
+  return has(key) ? t(key) : kind;
+}
+
+function TicketPane(props: {
+  client: DeskClient;
+  id: number;
+  onChanged: () => void;
+  onNotice: (text: string) => void;
+}) {
+  const c = props.client;
+  const [tk, setTk] = useState<TicketDetail | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [answer, setAnswer] = useState("");
+  const [kind, setKind] = useState<AnswerKind | null>(null);
+  const [returning, setReturning] = useState(false);
+  const [returnNote, setReturnNote] = useState("");
+  const [refresh, setRefresh] = useState(0);
+  const answerBox = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    api
+      .ticket(props.id)
+      .then((d) => {
+        if (!live) return;
+        setTk(d);
+        setLoadError(null);
+        setKind((k) => (k && d.answer_kinds.includes(k) ? k : (d.answer_kinds[0] ?? null)));
+      })
+      .catch((e) => live && setLoadError(apiErrorText(e)));
+    return () => {
+      live = false;
+    };
+  }, [props.id, c.backlogVersion, refresh]);
+
+  if (loadError && !tk) {
+    return (
+      <p class="error" role="alert">
+        {loadError}
+      </p>
+    );
+  }
+  if (!tk) return <p class="muted">{t("loading")}</p>;
+
+  const late = pastWindow(tk);
+  const mine = tk.state === "claimed" && tk.claimed_by === c.me.id;
+  const holder =
+    tk.claimed_by === null
+      ? ""
+      : tk.claimed_by === c.me.id
+        ? t("you")
+        : (c.colleagueName(tk.claimed_by) ?? `${t("colleague")} #${tk.claimed_by}`);
+
+  const act = async (fn: () => Promise<unknown>, done?: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      if (done) props.onNotice(done);
+      setRefresh((n) => n + 1);
+      props.onChanged();
+      return true;
+    } catch (e) {
+      setError(apiErrorText(e));
+      setRefresh((n) => n + 1);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const chooseKind = (k: AnswerKind) => {
+    setKind(k);
+    if (!LATE_KINDS.has(k)) return;
+    // The norms' wording goes first in the answer box (the desk adds it too if left out);
+    // the other late kind's wording, if inserted before, is replaced.
+    const wording = tk.templates[k as "same_topic" | "not_found"];
+    const other = tk.templates[k === "same_topic" ? "not_found" : "same_topic"];
+    let text = answerBox.current?.value ?? answer;
+    if (text.startsWith(other)) text = text.slice(other.length).replace(/^\n+/, "");
+    if (!text.includes(wording)) text = text ? `${wording}\n\n${text}` : `${wording}\n\n`;
+    setAnswer(text);
+    window.setTimeout(() => {
+      const el = answerBox.current;
+      if (el) {
+        el.focus();
+        el.setSelectionRange(el.value.length, el.value.length);
+      }
+    }, 0);
+  };
+
+  const submitReply = async (e: Event) => {
+    e.preventDefault();
+    if (!kind) return;
+    const ok = await act(() => api.replyTicket(tk.id, answer, kind), t("ticketAnswered", { id: tk.id }));
+    if (ok) setAnswer("");
+  };
+
+  return (
+    <article class="ticket" data-ticket={tk.id}>
+      <header class="ticket-head">
+        <h2>
+          {t("ticketN", { id: tk.id })}{" "}
+          <span class={`kind kind-${tk.kind}`}>{t(`kind_${tk.kind}` as Key)}</span>
+        </h2>
+        <p class="chat-meta">
+          {c.libraryName(tk.library, lang())} · <span class="lang">{tk.language}</span> ·{" "}
+          <span class={`ticket-state state-${tk.state}`}>{t(`ticketState_${tk.state}` as Key)}</span>
+          {holder && tk.state === "claimed" && ` · ${t("claimedBy", { name: holder })}`} ·{" "}
+          {t("submittedAt", { t: dateTime(tk.submitted_at) })}
+          {tk.state !== "answered" && (
+            <>
+              {" · "}
+              <TimeLeft tk={tk} now={Date.now()} />
+            </>
+          )}
+        </p>
+        <button type="button" class="link" onClick={() => setRefresh((n) => n + 1)}>
+          {t("refresh")}
+        </button>
+      </header>
+
+      <h3>{t("ticketQuestion")}</h3>
+      <div class="body question">
+        <Linkified text={tk.question} />
+      </div>
+
+      {tk.transcript.length > 0 && (
+        <>
+          <h3>{t("ticketTranscript")}</h3>
+          <div class="transcript" role="log" aria-label={t("ticketTranscript")}>
+            {tk.transcript.map((m, i) => (
+              <div key={i} class={`msg from-${m.author_kind}`}>
+                <div class="msg-head">
+                  <span class="author">{authorLabel(m.author_kind)}</span>
+                  <time dateTime={m.created_at}>{dateTime(m.created_at)}</time>
+                </div>
+                <div class="body">
+                  <Linkified text={m.body} />
+                </div>
+              </div>
+            ))}
+          </div>
+        </>
+      )}
+
+      {tk.state === "answered" && (
+        <>
+          <h3>
+            {t("ticketAnswer")}{" "}
+            {tk.answer_kind && <span class="muted small">{t(`answerKind_${tk.answer_kind}` as Key)}</span>}
+          </h3>
+          <div class="body answer">
+            <Linkified text={tk.answer ?? ""} />
+          </div>
+          <p class="muted small">{t("answeredAt", { t: dateTime(tk.answered_at) })}</p>
+        </>
+      )}
+
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+
+      {tk.state === "open" && (
+        <div class="dialog-actions">
+          <button
+            type="button"
+            class="primary"
+            disabled={busy}
+            onClick={() => void act(() => api.claimTicket(tk.id), t("ticketClaimed", { id: tk.id }))}
+          >
+            {t("claim")}
+          </button>
+        </div>
+      )}
+
+      {mine && (
+        <form class="reply" onSubmit={submitReply}>
+          <fieldset class="answer-kinds">
+            <legend>{t("answerKind")}</legend>
+            {tk.answer_kinds.map((k) => {
+              const blocked = LATE_KINDS.has(k) && !late;
+              return (
+                <label key={k} class={blocked ? "blocked" : ""}>
+                  <input
+                    type="radio"
+                    name="answer-kind"
+                    value={k}
+                    checked={kind === k}
+                    disabled={blocked}
+                    onChange={() => chooseKind(k)}
+                  />
+                  {t(`answerKind_${k}` as Key)}
+                </label>
+              );
+            })}
+          </fieldset>
+          {tk.kind === "document" && !late && (
+            <p class="rule-note" role="note">
+              {t("rule72Within")}
+            </p>
+          )}
+          {tk.kind === "document" && late && (
+            <p class="rule-note" role="note">
+              {t("rule72After")}
+            </p>
+          )}
+          {tk.kind === "form" && <p class="muted small">{t("ruleForm")}</p>}
+          <label class="block">
+            {t("answerText")}
+            <textarea
+              ref={answerBox}
+              rows={8}
+              maxLength={20000}
+              value={answer}
+              onInput={(e) => setAnswer(e.currentTarget.value)}
+            />
+          </label>
+          <p class="muted small">{t("ruleLinks")}</p>
+          <div class="dialog-actions">
+            <button type="submit" class="primary" disabled={busy || !kind || !answer.trim()}>
+              {t("replySubmit")}
+            </button>
+            {!returning && (
+              <button type="button" disabled={busy} onClick={() => setReturning(true)}>
+                {t("returnTicket")}
+              </button>
+            )}
+          </div>
+        </form>
+      )}
+
+      {mine && returning && (
+        <div class="return-box">
+          <label class="block">
+            {t("returnNote")}
+            <textarea
+              rows={2}
+              maxLength={500}
+              value={returnNote}
+              onInput={(e) => setReturnNote(e.currentTarget.value)}
+            />
+          </label>
+          <div class="dialog-actions">
+            <button
+              type="button"
+              class="danger"
+              disabled={busy}
+              onClick={async () => {
+                const ok = await act(
+                  () => api.returnTicket(tk.id, returnNote.trim()),
+                  t("ticketReturned", { id: tk.id }),
+                );
+                if (ok) {
+                  setReturning(false);
+                  setReturnNote("");
+                }
+              }}
+            >
+              {t("returnConfirm")}
+            </button>
+            <button type="button" onClick={() => setReturning(false)}>
+              {t("cancel")}
+            </button>
+          </div>
+        </div>
+      )}
+
+      {tk.events.length > 0 && (
+        <>
+          <h3>{t("ticketHistory")}</h3>
+          <ol class="ticket-events">
+            {tk.events.map((ev, i) => (
+              <li key={i}>
+                <time dateTime={ev.at}>{dateTime(ev.at)}</time>{" "}
+                <strong>{has(`event_${ev.action}`) ? t(`event_${ev.action}` as Key) : ev.action}</strong>
+                {ev.by && <span> · {ev.by}</span>}
+                {ev.note && ev.action !== "answered" && ev.action !== "overdue" && <span class="muted"> · {ev.note}</span>}
+                {ev.note && ev.action === "answered" && has(`answerKind_${ev.note}`) && (
+                  <span class="muted"> · {t(`answerKind_${ev.note}` as Key)}</span>
+                )}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </article>
+  );
+}
