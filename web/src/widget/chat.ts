@@ -2,7 +2,7 @@
 // token, socket, resume and history paging, the outbox, typing and read marks. The view
 // listens to `onChange` and reads the public fields.
 import { io, type Socket } from "socket.io-client";
-import { Store, type OutItem, type Saved } from "./store";
+import { Store, type OutItem, type Saved, type TicketRef } from "./store";
 
 export interface LibraryRef {
   code: string;
@@ -69,6 +69,15 @@ export interface Failed extends OutItem {
   error: DeskError;
 }
 
+export type { TicketRef };
+
+/** What `leave()` sends: the question as the reader wants it filed, its kind, an optional email. */
+export interface LeaveForm {
+  question: string;
+  kind: "form" | "document";
+  email: string;
+}
+
 const ACTIVE = new Set(["waiting", "offered", "assigned"]);
 /** States in which the chat is still in (or just leaving) the queue: a place may be shown. */
 const QUEUED = new Set(["waiting", "offered"]);
@@ -103,7 +112,6 @@ export class Chat {
   consultation: Consultation | null = null;
   cid: number | null;
   readonly msgs = new Map<number, Message>();
-  outbox: OutItem[];
   failed: Failed[] = [];
   /** The client message id being sent right now. */
   sending: string | null = null;
@@ -134,6 +142,8 @@ export class Chat {
   private retryTimer = 0;
   private queueTimer = 0;
   private starting = false;
+  /** The current chat ended and the reader has seen that: it is no longer kept in storage. */
+  private endSeen = false;
   /** Consultants seen in this chat, so earlier messages keep their author's name. */
   readonly people = new Map<number, Person>();
 
@@ -145,10 +155,36 @@ export class Chat {
     this.store = new Store(desk, library);
     this.saved = this.store.load();
     this.cid = this.saved.cid;
-    this.outbox = this.saved.outbox;
     this.lang = this.saved.lang ?? lang;
     window.addEventListener("online", () => this.netChanged());
     window.addEventListener("offline", () => this.netChanged());
+    window.addEventListener("storage", (e) => this.onStorage(e));
+  }
+
+  /** Unsent messages, oldest first: always read from storage, which all tabs share. */
+  get outbox(): OutItem[] {
+    return this.store.outbox();
+  }
+
+  get tickets(): TicketRef[] {
+    return this.store.tickets();
+  }
+
+  /** Anything of this reader on this device (for "clear this conversation"). */
+  get hasData(): boolean {
+    return this.hasToken || this.cid !== null || this.outbox.length > 0 || this.tickets.length > 0;
+  }
+
+  /** Another tab changed the shared storage. */
+  private onStorage(e: StorageEvent): void {
+    if (e.key === this.store.libKey && e.newValue === null) {
+      this.reset(); // cleared in another tab
+    } else if (e.key === this.store.outKey) {
+      this.onChange();
+      void this.flush();
+    } else if (e.key === this.store.ticketKey) {
+      this.onChange();
+    }
   }
 
   get hasToken(): boolean {
@@ -184,13 +220,16 @@ export class Chat {
   }
 
   persist(patch: Partial<Saved> = {}): void {
+    // An ended chat the reader has seen (here, or in a tab that already dropped it) is not kept:
+    // on a shared computer the next person must not find it.
+    if (this.ended && (this.visible || this.store.load().cid !== this.cid)) this.endSeen = true;
+    const keep = !this.endSeen;
     this.saved = {
       ...this.saved,
       ...patch,
-      cid: this.cid,
-      lastSeq: this.maxSeq(),
-      version: this.consultation?.version ?? this.saved.version,
-      outbox: this.outbox,
+      cid: keep ? this.cid : null,
+      lastSeq: keep ? this.maxSeq() : 0,
+      version: keep ? (this.consultation?.version ?? this.saved.version) : 0,
       lang: this.lang,
     };
     this.store.save(this.saved);
@@ -340,6 +379,14 @@ export class Chat {
 
   /** Drop everything about the current consultation (its reader is gone or it is finished). */
   private forget(): void {
+    this.drop();
+    this.store.editOut((all) => all.map((o) => ({ ...o, cid: null })));
+    this.persist();
+    this.onChange();
+  }
+
+  /** Drop the current consultation from memory. */
+  private drop(): void {
     this.cid = null;
     this.consultation = null;
     this.msgs.clear();
@@ -347,17 +394,48 @@ export class Chat {
     this.staffRead = 0;
     this.readerRead = 0;
     this.consultantTyping = false;
+    this.endSeen = false;
     this.setQueue(null);
-    for (const item of this.outbox) item.cid = null;
-    this.persist();
+  }
+
+  /** Back to a fresh widget with nothing stored: disconnected, no chat, no token in use. */
+  private reset(): void {
+    const s = this.socket;
+    this.socket = null;
+    s?.off();
+    s?.disconnect();
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.typingTimer);
+    this.resumed = false;
+    this.wasConnected = false;
+    this.typingSentAt = 0;
+    this.drop();
+    this.people.clear();
+    this.saved = this.store.load();
+    if (this.conn !== "fatal") this.conn = "idle";
     this.onChange();
+  }
+
+  /** "Clear this conversation from this device": end a chat under way, then forget the chat,
+   * the outbox, the tickets and the reader token. */
+  async clear(): Promise<void> {
+    if (this.active && this.cid !== null) await this.call("consultation.close", { consultation_id: this.cid });
+    this.store.clear();
+    this.reset();
   }
 
   // ---- incoming ---------------------------------------------------------------------------
 
   private merge(messages: Message[]): void {
     for (const m of messages) {
-      if (m.consultation_id === this.cid && !this.msgs.has(m.seq)) this.msgs.set(m.seq, m);
+      if (m.consultation_id === this.cid && !this.msgs.has(m.seq)) {
+        this.msgs.set(m.seq, m);
+        // The desk's notice of a hand-off (by the reader or the consultant) carries the
+        // ticket's number and the reader's link: keep them in the list of the reader's tickets.
+        const url = m.author_kind === "system" && m.client_msg_id === "desk.handoff" && /https?:\/\/\S+\/tickets\/[\w-]+/.exec(m.body);
+        const id = url && /(?:编号|number)\s*(\d+)/.exec(m.body);
+        if (url && id) this.saveTicket({ id: +id[1], url: url[0] }, Date.parse(m.created_at));
+      }
     }
     this.persist();
     this.markRead();
@@ -366,13 +444,8 @@ export class Chat {
 
   private setConsultation(c: Consultation): void {
     if (c.id !== this.cid) {
+      this.drop();
       this.cid = c.id;
-      this.consultation = null;
-      this.msgs.clear();
-      this.failed = [];
-      this.staffRead = 0;
-      this.readerRead = 0;
-      this.setQueue(null);
     }
     // Events may arrive out of order: never step back to an older version.
     if (this.consultation && this.consultation.version > c.version) return;
@@ -438,14 +511,25 @@ export class Chat {
       if (this.socket?.connected) setTimeout(() => void this.resume(), RETRY_MS);
       return;
     }
-    type Entry = { consultation_id: number; consultation?: Consultation; messages: Message[]; more: boolean };
+    type Entry = {
+      consultation_id: number;
+      consultation?: Consultation;
+      messages?: Message[];
+      more?: boolean;
+      error?: DeskError;
+    };
     for (const e of ack.consultations as Entry[]) {
       const mine = e.consultation_id === this.cid;
+      // A stale id (unknown, or another reader's after a token change): forget it, carry on.
+      if (e.error) {
+        if (mine) this.forget();
+        continue;
+      }
       // An unlisted entry is an active consultation at this library: take it up unless the
       // reader is in another active one (which cannot happen: one per library).
       if (!mine && !(e.consultation && !this.active)) continue;
       if (e.consultation) this.setConsultation(e.consultation);
-      this.merge(e.messages);
+      this.merge(e.messages ?? []);
       let more = e.more;
       while (more) {
         const page = await this.call("history", { consultation_id: e.consultation_id, after_seq: this.maxSeq() });
@@ -464,8 +548,7 @@ export class Chat {
   /** Queue a message; it goes out now if connected, otherwise after the next resume. */
   send(body: string): void {
     const item: OutItem = { cmid: randomId(), body, cid: this.active ? this.cid : null };
-    this.outbox.push(item);
-    this.persist();
+    this.store.editOut((all) => [...all, item]);
     this.stopTyping();
     this.onChange();
     void this.start();
@@ -514,7 +597,7 @@ export class Chat {
           this.retryTimer = window.setTimeout(() => void this.flush(), RETRY_MS);
           break;
         }
-        this.outbox = this.outbox.filter((o) => o.cmid !== item.cmid);
+        this.store.editOut((all) => all.filter((o) => o.cmid !== item.cmid));
         if (!ack.ok) {
           const failed = { ...item, error };
           this.failed.push(failed);
@@ -583,8 +666,69 @@ export class Chat {
 
   setVisible(visible: boolean): void {
     this.visible = visible;
+    if (visible && this.ended && !this.endSeen) this.persist();
     this.markRead();
     this.onChange();
+  }
+
+  // ---- the form service (留言) ---------------------------------------------------------------
+
+  private saveTicket(t: { id: number; url: string }, at = Date.now()): TicketRef {
+    const ref = { id: t.id, url: t.url, at: at || Date.now() };
+    if (!this.tickets.some((x) => x.url === t.url)) this.store.addTicket(ref);
+    return ref;
+  }
+
+  /** The reader's messages so far (sent or not), to prefill the form's question. */
+  askedSoFar(): string {
+    const sent = this.sorted().filter((m) => m.author_kind === "reader");
+    const known = new Set(sent.map((m) => m.client_msg_id));
+    return [...sent.map((m) => m.body), ...this.outbox.filter((o) => !known.has(o.cmid)).map((o) => o.body)].join("\n");
+  }
+
+  /**
+   * Leave the question for the form service. With a chat under way it is handed off (`handoff`:
+   * the chat ends as `handed_off`); otherwise it is filed on its own (`POST /api/tickets`).
+   * Returns the ticket, or the error (`network` when the desk could not be reached).
+   */
+  async leave(f: LeaveForm): Promise<TicketRef | DeskError> {
+    const question = f.question.trim();
+    const email = f.email ? { email: f.email } : {};
+    if (this.active && this.cid !== null) {
+      const cid = this.cid;
+      const ack = await this.call("handoff", {
+        consultation_id: cid,
+        kind: f.kind,
+        ...email,
+        ...(question ? { question } : {}),
+      });
+      if (!ack.ok) {
+        const error = ack.error ?? { code: "internal" };
+        if (error.code === "wrong_state" || error.code === "consultation_not_found") void this.resume();
+        return error.code === "timeout" ? { code: "network" } : error;
+      }
+      this.setConsultation(ack.consultation as Consultation);
+      // The unsent messages of this chat are in the question now; they cannot be sent anyway.
+      this.store.editOut((all) => all.filter((o) => o.cid !== null && o.cid !== cid));
+      return this.saveTicket(ack.ticket as TicketRef);
+    }
+    if (!question) return { code: "empty_question" };
+    try {
+      const token = this.store.token;
+      const r = await fetch(`${this.desk}/api/tickets`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ library: this.library, question, kind: f.kind, language: this.lang, ...email, ...(token ? { token } : {}) }),
+      });
+      const body = (await r.json()) as { ok: boolean; ticket?: TicketRef; error?: DeskError };
+      if (!body.ok || !body.ticket) return body.error ?? { code: "internal" };
+      // Messages waiting to open a chat were part of the question.
+      this.store.editOut((all) => all.filter((o) => o.cid !== null));
+      this.onChange();
+      return this.saveTicket(body.ticket);
+    } catch {
+      return { code: "network" };
+    }
   }
 
   private markRead(): void {

@@ -1,30 +1,11 @@
 // The widget's DOM, inside an open shadow root. Everything from the network or the reader is
-// placed with textContent only, never parsed as HTML.
+// placed with textContent only, never parsed as HTML; http(s) URLs in messages become links
+// built the same way (dom.ts).
 import css from "./widget.css?inline";
 import { Chat, type DeskError, type Message } from "./chat";
+import { dayTime, h, hhmm, link, linkify, text } from "./dom";
 import { langName, t, type Lang, type TextKey } from "./i18n";
-
-type Props = Record<string, string | boolean | ((e: Event) => void)>;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Props = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (typeof v === "function") el.addEventListener(k.slice(2), v);
-    else if (v === true) el.setAttribute(k, "");
-    else if (v !== false) el.setAttribute(k, v);
-  }
-  el.append(...children);
-  return el;
-}
-
-/** Assign text only when it changed, so live regions do not announce the same words again. */
-function text(el: HTMLElement, s: string): void {
-  if (el.textContent !== s) el.textContent = s;
-}
+import { Leave } from "./leave";
 
 const NEAR_BOTTOM_PX = 48;
 
@@ -32,7 +13,11 @@ export class View {
   readonly host: HTMLElement;
   private open = false;
   private lang: Lang;
-  private confirming = false;
+  /** Which confirmation the bar asks for, if any. */
+  private confirming: "" | "end" | "clear" = "";
+  /** The form service's form is shown instead of the chat. */
+  private leaving = false;
+  private ticketsShown = "";
   private notice = "";
   private reconnectedUntil = 0;
   private lastConn = "";
@@ -45,7 +30,7 @@ export class View {
   private readonly title = h("h2", { class: "title" });
   private readonly who = h("p", { class: "who" });
   private readonly langBtn = h("button", { type: "button", class: "hbtn", onclick: () => this.switchLang() });
-  private readonly endBtn = h("button", { type: "button", class: "hbtn", onclick: () => this.confirmEnd(true) });
+  private readonly endBtn = h("button", { type: "button", class: "hbtn", onclick: () => this.ask("end") });
   private readonly minBtn = h("button", { type: "button", class: "hbtn min", onclick: () => this.setOpen(false) }, "×");
   private readonly conn = h("div", { class: "conn", role: "status", "aria-live": "polite" });
   // The queue status: a polite live region of its own (no role="status", which belongs to the
@@ -53,10 +38,15 @@ export class View {
   // wording changes, so a screen reader hears a new place, not the same words again.
   private readonly queue = h("div", { class: "queue", "aria-live": "polite", "aria-atomic": "true" });
   private readonly confirmText = h("span");
-  private readonly yesBtn = h("button", { type: "button", class: "danger", onclick: () => this.doEnd() });
-  private readonly noBtn = h("button", { type: "button", onclick: () => this.confirmEnd(false) });
+  private readonly yesBtn = h("button", { type: "button", class: "danger", onclick: () => this.confirmed() });
+  private readonly noBtn = h("button", { type: "button", onclick: () => this.ask("") });
   private readonly confirm = h("div", { class: "confirm", hidden: true }, this.confirmText, this.yesBtn, this.noBtn);
+  // Offered under the queue status when nobody is online or the wait is long.
+  private readonly offerText = h("span");
+  private readonly offerBtn = h("button", { type: "button", onclick: () => this.openLeave() });
+  private readonly offer = h("div", { class: "offer", hidden: true }, this.offerText, this.offerBtn);
   private readonly intro = h("div", { class: "intro" });
+  private readonly tickets = h("div", { class: "tickets", hidden: true });
   private readonly log = h("div", { class: "log", role: "log", "aria-live": "polite", tabindex: "0" });
   private readonly typing = h("div", { class: "typing", "aria-live": "polite" });
   private readonly endText = h("span");
@@ -65,6 +55,10 @@ export class View {
   private readonly alert = h("div", { class: "alert", role: "alert" });
   private readonly input = h("textarea", { rows: "2", class: "input" });
   private readonly sendBtn = h("button", { type: "submit", class: "send" });
+  private readonly composer = h("form", { class: "composer", onsubmit: (e) => this.submit(e) }, this.input, this.sendBtn);
+  private readonly leaveBtn = h("button", { type: "button", class: "link", onclick: () => this.openLeave() });
+  private readonly clearBtn = h("button", { type: "button", class: "link", onclick: () => this.ask("clear") });
+  private readonly leave: Leave;
 
   constructor(
     private readonly chat: Chat,
@@ -85,7 +79,20 @@ export class View {
       style = document.createElement("style");
       style.textContent = css;
     }
-    const form = h("form", { class: "composer", onsubmit: (e) => this.submit(e) }, this.input, this.sendBtn);
+    this.leave = new Leave(
+      chat,
+      (k, v) => this.tr(k, v),
+      (msg) => {
+        this.notice = msg;
+        this.render();
+      },
+      () => this.closeLeave(),
+      (question) => {
+        // The composer's draft went into the question: do not leave it behind as well.
+        const draft = this.input.value.trim();
+        if (draft && question.includes(draft)) this.input.value = "";
+      },
+    );
     this.input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) this.submit(e);
     });
@@ -95,17 +102,22 @@ export class View {
       h("header", {}, h("div", { class: "titles" }, this.title, this.who), this.langBtn, this.endBtn, this.minBtn),
       this.conn,
       this.queue,
+      this.offer,
       this.confirm,
       this.intro,
+      this.tickets,
       this.log,
       this.typing,
       this.endbar,
+      this.leave.el,
       this.alert,
-      form,
+      this.composer,
+      h("div", { class: "tools" }, this.leaveBtn, this.clearBtn),
     );
     this.panel.addEventListener("keydown", (e) => {
       if (e.key !== "Escape") return;
-      if (this.confirming) this.confirmEnd(false);
+      if (this.confirming) this.ask("");
+      else if (this.leaving) this.closeLeave();
       else if (mode === "launcher") this.setOpen(false, true);
     });
     this.launcher.append(this.launcherText, this.badge);
@@ -139,7 +151,7 @@ export class View {
     this.chat.rememberOpen(open);
     if (open) void this.chat.start();
     this.syncVisible();
-    if (open) (this.input.disabled ? this.newBtn : this.input).focus();
+    if (open) (this.leaving ? this.leave.q : this.input.disabled ? this.newBtn : this.input).focus();
     else if (focusLauncher) this.launcher.focus();
   }
 
@@ -156,17 +168,48 @@ export class View {
     this.render();
   }
 
-  private confirmEnd(show: boolean): void {
-    this.confirming = show;
+  /** Ask for a confirmation ("end" the chat, "clear" this device), or hide the question (""). */
+  private ask(what: "" | "end" | "clear"): void {
+    const was = this.confirming;
+    this.confirming = what;
     this.render();
-    (show ? this.noBtn : this.endBtn.hidden ? this.input : this.endBtn).focus();
+    if (what) this.noBtn.focus();
+    else (was === "clear" ? this.clearBtn : this.endBtn.hidden ? this.input : this.endBtn).focus();
   }
 
-  private async doEnd(): Promise<void> {
-    this.confirming = false;
+  private async confirmed(): Promise<void> {
+    const what = this.confirming;
+    this.confirming = "";
     this.render();
-    await this.chat.end();
-    this.newBtn.focus();
+    if (what === "end") {
+      await this.chat.end();
+      this.newBtn.focus();
+      return;
+    }
+    await this.chat.clear();
+    this.leave.reset();
+    this.leaving = false;
+    this.input.value = "";
+    this.notice = this.tr("cleared");
+    this.render();
+    this.input.focus();
+  }
+
+  private openLeave(): void {
+    this.confirming = "";
+    this.notice = "";
+    this.leaving = true;
+    this.leave.open(this.input.value);
+    this.render();
+    this.leave.q.focus();
+  }
+
+  private closeLeave(): void {
+    this.leaving = false;
+    this.notice = "";
+    this.leave.result = null;
+    this.render();
+    (this.input.disabled ? this.newBtn : this.input).focus();
   }
 
   private newChat(): void {
@@ -233,16 +276,32 @@ export class View {
     return place + (q.minutes ? this.tr("queueMinutes", { n: q.minutes }) : "");
   }
 
-  private bubble(key: string, kind: string, who: string, body: string, status: string): HTMLElement {
+  private bubble(key: string, kind: string, who: string, body: string, status: string, at = ""): HTMLElement {
     let el = this.items.get(key);
     if (!el) {
-      el = h("div", { class: `msg m-${kind}` }, h("div", { class: "by" }), h("div", { class: "body" }), h("div", { class: "st" }));
-      (el.children[1] as HTMLElement).textContent = body;
+      const b = h("div", { class: "body" });
+      linkify(b, body);
+      const tm = h("time", { class: "tm" });
+      if ((tm.textContent = hhmm(at))) tm.dateTime = at;
+      el = h("div", { class: `msg m-${kind}` }, h("div", { class: "by" }), b, h("div", { class: "meta" }, tm, h("span", { class: "st" })));
       this.items.set(key, el);
     }
     text(el.children[0] as HTMLElement, who);
-    text(el.children[2] as HTMLElement, status);
+    text(el.querySelector(".st") as HTMLElement, status);
     return el;
+  }
+
+  /** The reader's tickets on this device, each with its link; rebuilt only when they change. */
+  private renderTickets(show: boolean): void {
+    const list = this.chat.tickets;
+    this.tickets.hidden = !show || !list.length;
+    const key = this.lang + JSON.stringify(list);
+    if (this.tickets.hidden || key === this.ticketsShown) return;
+    this.ticketsShown = key;
+    this.tickets.replaceChildren(
+      h("h3", {}, this.tr("tickets")),
+      h("ul", {}, ...list.map((tk) => h("li", {}, `${this.tr("ticket", { id: tk.id })} · ${dayTime(tk.at)} `, link(tk.url, this.tr("view"))))),
+    );
   }
 
   render(): void {
@@ -279,7 +338,10 @@ export class View {
       } else who = tr("waiting");
     } else if (c.ended && consultation) {
       const by = consultation.state === "abandoned" ? "system" : consultation.ended_by;
-      ended = tr(by === "reader" ? "endedReader" : by === "consultant" ? "endedConsultant" : by === "system" ? "endedSystem" : "ended");
+      ended =
+        consultation.state === "handed_off"
+          ? tr("endedHandoff")
+          : tr(by === "reader" ? "endedReader" : by === "consultant" ? "endedConsultant" : by === "system" ? "endedSystem" : "ended");
     }
     text(this.who, who);
 
@@ -301,15 +363,31 @@ export class View {
     this.conn.className = `conn c-${c.conn}`;
 
     text(this.queue, this.queueText());
+    const q = c.queued;
+    this.offer.hidden = this.leaving || !q || (q.consultants_online && (q.minutes ?? 0) < 10);
+    text(this.offerText, tr("leaveOffer"));
+    text(this.offerBtn, tr("leaveInstead"));
 
-    this.confirm.hidden = !this.confirming || !c.active;
-    text(this.confirmText, tr("confirmEnd"));
-    text(this.yesBtn, tr("confirmYes"));
-    text(this.noBtn, tr("confirmNo"));
+    if (this.confirming === "end" && !c.active) this.confirming = "";
+    const clearing = this.confirming === "clear";
+    this.confirm.hidden = !this.confirming;
+    text(this.confirmText, clearing ? tr(c.active ? "confirmClearActive" : "confirmClear") : tr("confirmEnd"));
+    text(this.yesBtn, tr(clearing ? "clearYes" : "confirmYes"));
+    text(this.noBtn, tr(clearing ? "cancel" : "confirmNo"));
+
+    // The form service's form takes the place of the chat while it is shown.
+    this.leave.el.hidden = !this.leaving;
+    if (this.leaving) this.leave.render();
+    for (const el of [this.log, this.typing, this.composer]) el.hidden = this.leaving;
+    text(this.leaveBtn, tr("leave"));
+    this.leaveBtn.hidden = this.leaving || c.conn === "fatal";
+    text(this.clearBtn, tr("clear"));
+    this.clearBtn.hidden = !c.hasData && !c.active;
 
     // The start view: greeting, languages and phone.
     const start = c.cid === null && c.outbox.length === 0 && c.failed.length === 0;
-    this.intro.hidden = !start;
+    this.intro.hidden = !start || this.leaving;
+    this.renderTickets(!c.active && !this.leaving);
     if (start) {
       const lines = [tr("welcome", { lib })];
       if (c.info) {
@@ -328,7 +406,7 @@ export class View {
     const want: HTMLElement[] = [];
     for (const m of sorted) {
       const kind = m.author_kind === "consultant" || m.author_kind === "reader" || m.author_kind === "bot" ? m.author_kind : "system";
-      want.push(this.bubble(`s${m.seq}`, kind, this.author(m), m.body, m.seq === lastRead ? tr("read") : ""));
+      want.push(this.bubble(`s${m.seq}`, kind, this.author(m), m.body, m.seq === lastRead ? tr("read") : "", m.created_at));
     }
     // A message already stored (learned through `resume` or an event before its own
     // acknowledgement came back) is shown once, as stored.
@@ -357,7 +435,7 @@ export class View {
     if (stick) this.log.scrollTop = this.log.scrollHeight;
 
     text(this.typing, c.consultantTyping ? tr("typing") : "");
-    this.endbar.hidden = !ended;
+    this.endbar.hidden = !ended || this.leaving;
     text(this.endText, ended);
     text(this.newBtn, tr("newChat"));
     text(this.alert, this.notice);
