@@ -501,6 +501,7 @@ def measure_window(
     duration: float,
     timeout: float,
     profile: bool = False,
+    spy_dir: Path | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Send a timed phase to the workers (one command each) and sample CPU over exactly its
     window ``[start_at, start_at + duration]`` (and profile the servers over it if asked)."""
@@ -520,6 +521,7 @@ def measure_window(
     if profile:
         for s in servers:
             s.proc.send_signal(signal.SIGUSR1)
+    spies = start_py_spy(servers, duration, spy_dir) if spy_dir is not None else []
     t0 = time.monotonic()
     time.sleep(max(0.0, start_at + duration - time.time()))
     elapsed = time.monotonic() - t0
@@ -532,6 +534,10 @@ def measure_window(
         **{name: cpu_seconds(ps) for name, ps in services.items()},
     }
     per_worker1 = [cpu_seconds([p]) for p in worker_ps]
+    for spy in spies:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            spy.wait(timeout=30)
+        stop_process(spy)
     replies = collect_all(workers, timeout, cmds[0]["cmd"])
     cpu = {f"{k}_cpu_pct": 100.0 * (c1[k] - c0[k]) / elapsed for k in c0}
     cpu["generator_worker_max_cpu_pct"] = max(
@@ -740,6 +746,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
             args.duration,
             timeout=args.duration + args.warmup + loadgen.ACK_TIMEOUT + 60,
             profile=target.kind == "desk" and args.profile == "throughput",
+            spy_dir=tdir if target.kind == "desk" and args.py_spy == "throughput" else None,
         )
         result["throughput"] = {**summarise_phase(replies, args.duration), **cpu}
         result["throughput"]["chats"] = sum(r["chats"] for r in replies)
@@ -767,6 +774,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
             args.duration,
             timeout=args.duration + loadgen.ACK_TIMEOUT + 60,
             profile=target.kind == "desk" and args.profile == "rate",
+            spy_dir=tdir if target.kind == "desk" and args.py_spy == "rate" else None,
         )
         phase = summarise_phase(replies, args.duration)
         phase["scheduled"] = sum(r["scheduled"] for r in replies)
@@ -779,6 +787,8 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
         if args.profile and target.kind == "desk":
             time.sleep(1.0)
             result["profiles"] = [str(p) for p in sorted(tdir.glob("profile-*.pstats"))]
+        if args.py_spy and target.kind == "desk":
+            result["spies"] = [str(p) for p in sorted(tdir.glob("spy-*.txt"))]
     finally:
         if workers:
             try:
@@ -906,7 +916,72 @@ def print_target(r: dict[str, Any]) -> None:
             print(f"    e.g. {t[:300]}")
     for path in r.get("profiles", []):
         print_profile(path)
+    for path in r.get("spies", []):
+        print_py_spy(path)
     print(f"  ({r.get('wall_seconds', 0):.0f} s)", flush=True)
+
+
+def start_py_spy(
+    servers: list[ServerProc], duration: float, out_dir: Path
+) -> list[subprocess.Popen[bytes]]:
+    """Sample each server with py-spy over the window (collapsed stacks, one file per node).
+
+    A sampling profiler, unlike cProfile, charges SQLAlchemy's greenlet-switched code to the
+    right frames, and sees the SQLite writer thread too."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    spies = []
+    for n, s in enumerate(servers):
+        spies.append(
+            subprocess.Popen(
+                [
+                    exe,
+                    "record",
+                    "--pid",
+                    str(s.proc.pid),
+                    "--duration",
+                    str(max(1, int(duration))),
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--threads",
+                    "--output",
+                    str(out_dir / f"spy-{n}.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    return spies
+
+
+def print_py_spy(path: str, top: int = 25) -> None:
+    """The hottest functions of one py-spy capture: by own samples, and by samples beneath."""
+    own: Counter[str] = Counter()
+    under: Counter[str] = Counter()
+    total = 0
+    for line in Path(path).read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [
+            f.split(" (")[0] + " " + f.rsplit(":", 1)[0].split("/")[-1] for f in stack.split(";")
+        ]
+        if frames:
+            own[frames[-1]] += n
+        for f in set(frames):
+            under[f] += n
+    if not total:
+        print(f"  py-spy {path}: no samples")
+        return
+    print(f"  py-spy {path}: {total} samples")
+    for title, counter in (("own", own), ("inclusive", under)):
+        print(f"    top by {title} time:")
+        for name, n in counter.most_common(top):
+            print(f"      {100 * n / total:5.1f}%  {name[:150]}")
 
 
 def print_profile(path: str, top: int = 30) -> None:
@@ -1095,6 +1170,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile",
         choices=["throughput", "rate"],
         help="run the desk under cProfile over that phase and print its top functions",
+    )
+    ap.add_argument(
+        "--py-spy",
+        choices=["throughput", "rate"],
+        help="sample the desk with py-spy (pip install py-spy) over that phase; print hot spots",
     )
     ap.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (server logs)"
