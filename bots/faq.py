@@ -116,6 +116,9 @@ class FaqBot:
         m = e.message
         if m.author_kind != "reader" or m.visibility != "all" or not m.body.strip():
             return
+        if m.duplicate:
+            # A retry of a message already stored (and considered when it was).
+            return
         if m.assignee_id is not None:
             # Offered or assigned when it was stored: a consultant has it. This keeps the
             # busiest path (every message of every served chat) free of any extra work.
@@ -166,7 +169,10 @@ class FaqBot:
             c.id,
             "bot",
             body,
-            client_msg_id=f"{CLIENT_ID_PREFIX}{m.seq}",
+            # The n-th answer of the chat: the store keeps one message per client id, so two
+            # questions considered at once (on one node or two) cannot both take a slot, and
+            # the cap holds across nodes.
+            client_msg_id=f"{CLIENT_ID_PREFIX}{count + 1}",
             # Checked again where the seq is taken: a chat routed meanwhile gets no answer.
             while_waiting=c.state == State.WAITING.value,
         )

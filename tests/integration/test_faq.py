@@ -4,6 +4,8 @@ library that switched the bot off get none; editors keep the entries, import and
 
 from __future__ import annotations
 
+import asyncio
+
 import csv
 import io
 import json
@@ -92,6 +94,12 @@ async def _state(node: Node, cid: int) -> str:
         return str(row.scalar_one())
 
 
+async def _settled(node: Node) -> None:
+    """Wait for the bot's background work (it runs off the sender's path)."""
+    while node.desk.background:
+        await asyncio.gather(*list(node.desk.background), return_exceptions=True)
+
+
 # -- the bot -----------------------------------------------------------------------------------
 
 
@@ -100,8 +108,7 @@ async def test_a_waiting_reader_gets_one_answer_and_still_a_consultant(faq_node:
     answer = await reader.wait_for("message", lambda m: m["body"].startswith("【自动回答】"))
     assert answer["author_kind"] == "bot"
     assert THESIS.answer in answer["body"] and "咨询员仍会" in answer["body"]
-    question_seq = next(m["seq"] for m in reader.messages(cid) if m["author_kind"] == "reader")
-    assert answer["client_msg_id"] == f"{CLIENT_ID_PREFIX}{question_seq}"
+    assert answer["client_msg_id"] == f"{CLIENT_ID_PREFIX}1", "the chat's first answer"
     # It takes nothing from the way to a human: the chat still waits in the queue.
     assert await _state(faq_node, cid) == "waiting"
     assert [e.consultation_id for e in await faq_node.desk.state.queue()] == [cid]
@@ -109,6 +116,7 @@ async def test_a_waiting_reader_gets_one_answer_and_still_a_consultant(faq_node:
     # The same message sent again (a retry) is not answered again.
     mine = next(m for m in reader.messages(cid) if m["author_kind"] == "reader")
     await reader.say(cid, mine["body"], cmid=mine["client_msg_id"])
+    await _settled(faq_node)
     assert len(await _faq_messages(faq_node, cid)) == 1
 
     # A consultant comes online and gets the chat (direct routing).
@@ -134,16 +142,59 @@ async def test_english_and_the_cap_per_chat(faq_node: Node) -> None:
     reader, cid = await _reader(faq_node, "Is this service free of charge?", language="en")
     first = await reader.wait_for("message", lambda m: "Automatic answer" in m["body"])
     assert "free public services" in first["body"]
-    for q in (
-        "How do I format references in APA style?",
-        "Can I access the databases from home?",
-        "How do I get a library card?",
-        "What are the opening hours?",
-    ):
-        await reader.say(cid, q)
+    # Sent at once: the bot considers them side by side, and still answers at most the cap.
+    await asyncio.gather(
+        *[
+            reader.say(cid, q)
+            for q in (
+                "How do I format references in APA style?",
+                "Can I access the databases from home?",
+                "How do I get a library card?",
+                "What are the opening hours?",
+                "How do I renew a book online?",
+            )
+        ]
+    )
+    await _settled(faq_node)
+    answers = await _faq_messages(faq_node, cid)
+    assert len(answers) == MAX_ANSWERS_PER_CHAT, [a.body[:40] for a in answers]
+    assert all(m.author_kind == "bot" for m in answers)
+
+
+async def test_the_cap_holds_when_questions_are_considered_at_once(faq_node: Node) -> None:
+    """Two questions looked up side by side, each seeing two answers so far: one answer more,
+    not two (the slot is the chat's n-th answer, and the store keeps one per client id)."""
+    from bots.api import BOTS_KEY
+
+    reader, cid = await _reader(faq_node, "Is this service free of charge?", language="en")
+    await reader.wait_for("message", lambda m: "Automatic answer" in m["body"])
+    await reader.say(cid, "How do I format references in APA style?")
+    await _settled(faq_node)
+    assert len(await _faq_messages(faq_node, cid)) == 2
+
+    bot = faq_node.app[BOTS_KEY].faq
+    real_match = bot.match
+    both_looked = asyncio.Event()
+    looking = 0
+
+    async def match_side_by_side(library_id: int, question: str) -> Any:
+        nonlocal looking
+        looking += 1
+        if looking == 2:
+            both_looked.set()
+        await both_looked.wait()
+        return await real_match(library_id, question)
+
+    bot.match = match_side_by_side
+    await asyncio.gather(
+        reader.say(cid, "Can I access the databases from home?"),
+        reader.say(cid, "How do I get a library card?"),
+    )
+    await _settled(faq_node)
+    assert looking == 2, "both questions were considered"
     answers = await _faq_messages(faq_node, cid)
     assert len(answers) == MAX_ANSWERS_PER_CHAT
-    assert all(m.author_kind == "bot" for m in answers)
+    assert sorted(a.client_msg_id for a in answers) == [f"{CLIENT_ID_PREFIX}{n}" for n in (1, 2, 3)]
 
 
 async def test_no_answer_when_a_consultant_is_free_to_take_the_chat(faq_node: Node) -> None:
