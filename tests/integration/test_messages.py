@@ -13,6 +13,7 @@ from desk.clock import ManualClock
 from desk.logs import QUIET_LOGGERS, setup_logging
 from desk.routing import sweeps
 from tests.harness import Consultant, Node, Reader
+from transcripts.batch import WRITER_APPLICATION_NAME
 from transcripts.models import Message
 
 
@@ -67,6 +68,38 @@ async def test_many_writers_get_distinct_increasing_seqs(any_node: Node) -> None
         await wang.wait_for("message", lambda m, i=i: m["body"] == f"r{i}")
         await reader.wait_for("message", lambda m, i=i: m["body"] == f"c{i}")
     assert not [m for m in wang.messages(cid) if m["author_kind"] == "consultant"]
+
+
+@pytest.mark.postgres
+async def test_the_postgres_writer_survives_losing_its_connection(
+    postgres_run_db: str, clock: ManualClock
+) -> None:
+    """PostgreSQL restarted or the link dropped between batches: the next message is stored
+    anyway, once, on a new connection."""
+    from tests.conftest import seed_demo, truncate_all
+    from tests.harness import start_node
+
+    await truncate_all(postgres_run_db)
+    await seed_demo(postgres_run_db, "http://unused")
+    node = await start_node(postgres_run_db, clock=clock)
+    try:
+        reader, wang, cid = await _chat(node)
+        await reader.say(cid, "断线之前", cmid="before")
+        async with node.desk.engine.connect() as conn:
+            killed = await conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database()"
+                    " AND application_name = :name"
+                ),
+                {"name": WRITER_APPLICATION_NAME},
+            )
+        assert killed == 1, "the writer has one connection of its own"
+        after = await reader.say(cid, "断线之后", cmid="after")
+        assert after["duplicate"] is False
+        assert [b for _, b in await _stored(node, cid)][-2:] == ["断线之前", "断线之后"]
+    finally:
+        await node.close()
 
 
 async def test_private_notes_never_reach_the_reader(node: Node) -> None:
