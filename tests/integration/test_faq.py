@@ -5,7 +5,6 @@ library that switched the bot off get none; editors keep the entries, import and
 from __future__ import annotations
 
 import asyncio
-
 import csv
 import io
 import json
