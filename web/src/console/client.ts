@@ -3,8 +3,9 @@
 // (resume, paging, seq order and de-duplication, the outbox) live apart from the views.
 
 import { io, type Socket } from "socket.io-client";
-import { type OutboxItem, Outbox, RETRYABLE } from "./outbox";
+import { type OutboxItem, Outbox, shouldRetry } from "./outbox";
 import { newClientMsgId, readJson, remove, writeJson } from "./storage";
+import { insertBySeq, lastSeq, resumeList, unreadCount } from "./sync";
 import {
   ACTIVE_STATES,
   type Ack,
@@ -89,8 +90,7 @@ const BACKLOG_DEBOUNCE_MS = 400;
 type Handler = () => void;
 
 function maxSeq(chat: Chat): number {
-  const last = chat.messages[chat.messages.length - 1];
-  return last ? last.seq : 0;
+  return lastSeq(chat.messages);
 }
 
 export function isEnded(c: Consultation): boolean {
@@ -440,21 +440,8 @@ export class DeskClient {
   }
 
   private resumeList(): { consultation_id: number; last_seq: number; version: number }[] {
-    const out = [...this.chats.values()].map((c) => ({
-      consultation_id: c.id,
-      last_seq: maxSeq(c),
-      version: c.consultation.version,
-    }));
-    for (const id of this.restored) {
-      if (!this.chats.has(id)) out.push({ consultation_id: id, last_seq: 0, version: 0 });
-    }
     // Active chats first: they are the ones that must not be left out.
-    out.sort((a, b) => {
-      const ea = this.chats.get(a.consultation_id);
-      const eb = this.chats.get(b.consultation_id);
-      return Number(!!ea && isEnded(ea.consultation)) - Number(!!eb && isEnded(eb.consultation));
-    });
-    return out.slice(0, RESUME_LIMIT);
+    return resumeList(this.chats.values(), this.restored, RESUME_LIMIT);
   }
 
   private async pageHistory(chat: Chat): Promise<void> {
@@ -519,17 +506,7 @@ export class DeskClient {
         // Stored already (seen via resume or another console): no need to resend.
         this.outbox.remove(m.client_msg_id);
       }
-      const list = chat.messages;
-      let lo = 0;
-      let hi = list.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (list[mid].seq < m.seq) lo = mid + 1;
-        else hi = mid;
-      }
-      if (lo < list.length && list[lo].seq === m.seq) continue;
-      list.splice(lo, 0, m);
-      fresh.push(m);
+      if (insertBySeq(chat.messages, m)) fresh.push(m);
     }
     if (fresh.length) {
       if (live) {
@@ -570,13 +547,7 @@ export class DeskClient {
   }
 
   unread(chat: Chat): number {
-    let n = 0;
-    for (let i = chat.messages.length - 1; i >= 0; i--) {
-      const m = chat.messages[i];
-      if (m.seq <= chat.staffRead) break;
-      if (!this.isMine(m)) n++;
-    }
-    return n;
+    return unreadCount(chat.messages, chat.staffRead, (m) => this.isMine(m));
   }
 
   totalUnread(): number {
@@ -975,7 +946,7 @@ export class DeskClient {
       this.flush();
       return;
     }
-    if (RETRYABLE.has(ack.error.code)) {
+    if (shouldRetry(ack.error)) {
       // Kept with the same client_msg_id; resent after a pause or after the next resume.
       this.changed();
       window.clearTimeout(this.retryTimer);

@@ -16,9 +16,12 @@ export function safeUrl(text: string): string | null {
   }
 }
 
-export function Linkified(props: { text: string }): ComponentChildren {
-  const { text } = props;
-  const out: ComponentChildren[] = [];
+/** A piece of message text: plain text, or an address to show as `text` and link to `href`. */
+export type Part = string | { href: string; text: string; at: number };
+
+/** Split `text` into plain text and http(s) links; joined, the parts give back `text`. */
+export function linkParts(text: string): Part[] {
+  const out: Part[] = [];
   let last = 0;
   URL_RE.lastIndex = 0;
   for (let m = URL_RE.exec(text); m !== null; m = URL_RE.exec(text)) {
@@ -28,13 +31,22 @@ export function Linkified(props: { text: string }): ComponentChildren {
     const href = safeUrl(raw);
     if (!href) continue;
     if (m.index > last) out.push(text.slice(last, m.index));
-    out.push(
-      <a key={m.index} href={href} target="_blank" rel="noopener noreferrer">
-        {raw}
-      </a>,
-    );
+    out.push({ href, text: raw, at: m.index });
     last = m.index + raw.length;
   }
   if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
+export function Linkified(props: { text: string }): ComponentChildren {
+  const out = linkParts(props.text).map((p) =>
+    typeof p === "string" ? (
+      p
+    ) : (
+      <a key={p.at} href={p.href} target="_blank" rel="noopener noreferrer">
+        {p.text}
+      </a>
+    ),
+  );
   return <>{out}</>;
 }

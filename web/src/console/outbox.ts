@@ -3,6 +3,7 @@
 // a client_msg_id once (docs/protocol.md, "The outbox pattern").
 
 import { readJson, remove, writeJson } from "./storage";
+import type { DeskError } from "./types";
 
 export interface OutboxItem {
   consultation_id: number;
@@ -14,7 +15,23 @@ export interface OutboxItem {
 }
 
 /** Acknowledgement errors after which the same message may still be stored by a resend. */
-export const RETRYABLE = new Set(["internal", "store_failed", "unavailable", "timeout", "offline"]);
+export const RETRYABLE: ReadonlySet<string> = new Set([
+  "internal",
+  "store_failed",
+  "unavailable",
+  "timeout",
+  "offline",
+]);
+
+/**
+ * What to do with an outbox message whose `message.send` failed: true keeps it for a resend
+ * with the same client_msg_id (a failure of the desk or of the network, or no answer); false
+ * means the desk refused it for good (too long, chat ended, not yours, ...) and it leaves the
+ * outbox to be shown as not sent.
+ */
+export function shouldRetry(error: DeskError): boolean {
+  return RETRYABLE.has(error.code);
+}
 
 function isItem(v: unknown): v is OutboxItem {
   const o = v as OutboxItem;
