@@ -2,6 +2,8 @@
 // token, socket, resume and history paging, the outbox, typing and read marks. The view
 // listens to `onChange` and reads the public fields.
 import { io, type Socket } from "socket.io-client";
+import { addMessages, bySeq, handoffTicket, topSeq, unreadCount } from "./messages";
+import { type Ack, type DeskError, outcome } from "./protocol";
 import { Store, type OutItem, type Saved, type TicketRef } from "./store";
 
 export interface LibraryRef {
@@ -52,16 +54,7 @@ export interface QueuePosition {
   consultants_online: boolean;
 }
 
-export interface DeskError {
-  code: string;
-  details?: Record<string, unknown>;
-}
-
-interface Ack {
-  ok: boolean;
-  error?: DeskError;
-  [field: string]: unknown;
-}
+export type { DeskError };
 
 export type Conn = "idle" | "connecting" | "connected" | "reconnecting" | "offline" | "fatal";
 
@@ -81,8 +74,6 @@ export interface LeaveForm {
 const ACTIVE = new Set(["waiting", "offered", "assigned"]);
 /** States in which the chat is still in (or just leaving) the queue: a place may be shown. */
 const QUEUED = new Set(["waiting", "offered"]);
-/** Errors after which the same message is sent again (protocol: the outbox pattern). */
-const RETRY = new Set(["internal", "store_failed", "unavailable", "timeout"]);
 /** No acknowledgement within this long counts as "no answer": keep the item and resend. */
 const ACK_MS = 15000;
 /** Pause before resending after a retriable error, so a failing desk is not hammered. */
@@ -204,19 +195,15 @@ export class Chat {
   }
 
   maxSeq(): number {
-    let top = 0;
-    for (const s of this.msgs.keys()) top = Math.max(top, s);
-    return top;
+    return topSeq(this.msgs);
   }
 
   sorted(): Message[] {
-    return [...this.msgs.values()].sort((a, b) => a.seq - b.seq);
+    return bySeq(this.msgs);
   }
 
   unread(): number {
-    let n = 0;
-    for (const m of this.msgs.values()) if (m.author_kind !== "reader" && m.seq > this.readerRead) n++;
-    return n;
+    return unreadCount(this.msgs, this.readerRead);
   }
 
   persist(patch: Partial<Saved> = {}): void {
@@ -427,15 +414,11 @@ export class Chat {
   // ---- incoming ---------------------------------------------------------------------------
 
   private merge(messages: Message[]): void {
-    for (const m of messages) {
-      if (m.consultation_id === this.cid && !this.msgs.has(m.seq)) {
-        this.msgs.set(m.seq, m);
-        // The desk's notice of a hand-off (by the reader or the consultant) carries the
-        // ticket's number and the reader's link: keep them in the list of the reader's tickets.
-        const url = m.author_kind === "system" && m.client_msg_id === "desk.handoff" && /https?:\/\/\S+\/tickets\/[\w-]+/.exec(m.body);
-        const id = url && /(?:编号|number)\s*(\d+)/.exec(m.body);
-        if (url && id) this.saveTicket({ id: +id[1], url: url[0] }, Date.parse(m.created_at));
-      }
+    for (const m of addMessages(this.msgs, this.cid, messages)) {
+      // The desk's notice of a hand-off (by the reader or the consultant) carries the
+      // ticket's number and the reader's link: keep them in the list of the reader's tickets.
+      const ticket = handoffTicket(m);
+      if (ticket) this.saveTicket(ticket, Date.parse(m.created_at));
     }
     this.persist();
     this.markRead();
@@ -591,14 +574,15 @@ export class Chat {
         }
         this.sending = null;
         const error = ack.error ?? { code: "internal" };
-        if (!ack.ok && RETRY.has(error.code)) {
+        const next = outcome(ack);
+        if (next === "retry") {
           // Keep it; resend with the same client_msg_id after a pause or the next resume.
           clearTimeout(this.retryTimer);
           this.retryTimer = window.setTimeout(() => void this.flush(), RETRY_MS);
           break;
         }
         this.store.editOut((all) => all.filter((o) => o.cmid !== item.cmid));
-        if (!ack.ok) {
+        if (next === "refused") {
           const failed = { ...item, error };
           this.failed.push(failed);
           this.onRefused(failed);

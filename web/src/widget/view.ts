@@ -6,6 +6,7 @@ import { Chat, type DeskError, type Message } from "./chat";
 import { dayTime, h, hhmm, link, linkify, text } from "./dom";
 import { langName, t, type Lang, type TextKey } from "./i18n";
 import { Leave } from "./leave";
+import { lastReadSeq, unsent } from "./messages";
 
 const NEAR_BOTTOM_PX = 48;
 
@@ -401,8 +402,7 @@ export class View {
     this.log.setAttribute("aria-label", tr("log"));
     const stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < NEAR_BOTTOM_PX;
     const sorted = c.sorted();
-    let lastRead = 0;
-    for (const m of sorted) if (m.author_kind === "reader" && m.seq <= c.staffRead) lastRead = m.seq;
+    const lastRead = lastReadSeq(sorted, c.staffRead);
     const want: HTMLElement[] = [];
     for (const m of sorted) {
       const kind = m.author_kind === "consultant" || m.author_kind === "reader" || m.author_kind === "bot" ? m.author_kind : "system";
@@ -410,9 +410,7 @@ export class View {
     }
     // A message already stored (learned through `resume` or an event before its own
     // acknowledgement came back) is shown once, as stored.
-    const stored = new Set(sorted.map((m) => m.client_msg_id));
-    for (const o of c.outbox) {
-      if (stored.has(o.cmid)) continue;
+    for (const o of unsent(sorted, c.outbox)) {
       const st = c.conn === "connected" ? tr("sending") : tr("queued");
       want.push(this.bubble(`o${o.cmid}`, "reader pending", tr("you"), o.body, st));
     }
