@@ -32,7 +32,9 @@ run: install web-assets
 	@echo "Reader chat: http://127.0.0.1:$(DESK_PORT)/chat/demo-pl  (or /chat/demo-ul)"
 	$(BIN)/desk serve
 
+# The front-end unit tests (vitest, web/src/**/*.test.ts) first: they take seconds.
 test: install web-assets
+	@if [ -f web/package.json ]; then cd web && npm test; fi
 	$(BIN)/python -m pytest
 
 lint: install
