@@ -133,6 +133,49 @@ describe("Outbox", () => {
   });
 });
 
+describe("Outbox without working storage", () => {
+  it("keeps every message for the page when storage is unavailable", () => {
+    storage.breakAll();
+    const box = new Outbox(KEY);
+    const a1 = item(1);
+    const a2 = item(1);
+    const b1 = item(2);
+    for (const i of [a1, a2, b1]) box.add(i);
+    expect(ids(box.all())).toEqual(ids([a1, a2, b1]));
+    expect(ids(box.heads())).toEqual(ids([a1, b1]));
+    // Acknowledging one message keeps the others.
+    box.remove(a1.client_msg_id);
+    expect(ids(box.all())).toEqual(ids([a2, b1]));
+    // A storage event (or any reload) does not wipe them either.
+    box.reload();
+    expect(ids(box.all())).toEqual(ids([a2, b1]));
+    box.clear();
+    expect(box.all()).toEqual([]);
+  });
+
+  it("keeps messages that could not be written when storage is full", () => {
+    const box = new Outbox(KEY);
+    const a1 = item(1);
+    box.add(a1);
+    storage.failSet = true;
+    const a2 = item(1);
+    const a3 = item(1);
+    box.add(a2);
+    box.add(a3);
+    expect(ids(box.all())).toEqual(ids([a1, a2, a3]));
+    box.remove(a1.client_msg_id);
+    expect(ids(box.all())).toEqual(ids([a2, a3]));
+    // A stale stored copy does not bring an acknowledged message back.
+    box.reload();
+    expect(ids(box.all())).toEqual(ids([a2, a3]));
+    // Once storage takes writes again, the next change stores the whole list.
+    storage.failSet = false;
+    const a4 = item(1);
+    box.add(a4);
+    expect(ids(new Outbox(KEY).all())).toEqual(ids([a2, a3, a4]));
+  });
+});
+
 describe("shouldRetry", () => {
   it("keeps messages after failures of the desk or of the network", () => {
     for (const code of ["internal", "store_failed", "unavailable", "timeout", "offline"]) {

@@ -53,16 +53,23 @@ function isItems(v: unknown): v is OutboxItem[] {
  * The outbox. Other tabs of the same consultant share the stored list, so every change
  * re-reads it first and a `storage` event refreshes it; two tabs sending the same message is
  * harmless (the desk stores a client_msg_id once).
+ *
+ * When storage refuses a write (unavailable, or full) the list in this page is the only
+ * complete one: it is then neither re-read (which would drop the messages that could not be
+ * written, or bring back acknowledged ones from a stale copy) nor shared, until a later write
+ * succeeds and stores it whole.
  */
 export class Outbox {
   private items: OutboxItem[];
+  /** False while the stored list is behind this page's (the last write failed). */
+  private stored = true;
 
   constructor(private readonly key: string) {
     this.items = this.read();
   }
 
   private read(): OutboxItem[] {
-    return readJson(this.key, isItems, []);
+    return this.stored ? readJson(this.key, isItems, []) : this.items;
   }
 
   /** Pick up what another tab stored (call on the window's `storage` event). */
@@ -109,10 +116,11 @@ export class Outbox {
   /** Forget every message (at sign-out): nothing of them stays in the browser. */
   clear(): void {
     this.items = [];
+    this.stored = true;
     remove(this.key);
   }
 
   private save(): void {
-    writeJson(this.key, this.items);
+    this.stored = writeJson(this.key, this.items);
   }
 }

@@ -12,11 +12,14 @@ export function readJson<T>(key: string, check: (v: unknown) => v is T, fallback
   }
 }
 
-export function writeJson(key: string, value: unknown): void {
+/** Store `value` as JSON; false when storage refused it (full or unavailable: the state then
+ * lives for this page only). */
+export function writeJson(key: string, value: unknown): boolean {
   try {
     localStorage.setItem(key, JSON.stringify(value));
+    return true;
   } catch {
-    // Full or unavailable: the state then lives for this page only.
+    return false;
   }
 }
 
