@@ -3,7 +3,7 @@
 // listens to `onChange` and reads the public fields.
 import { io, type Socket } from "socket.io-client";
 import { addMessages, bySeq, handoffTicket, topSeq, unreadCount } from "./messages";
-import { type Ack, type DeskError, outcome } from "./protocol";
+import { type Ack, type DeskError, outcome, toAck } from "./protocol";
 import { Store, type OutItem, type Saved, type TicketRef } from "./store";
 
 export interface LibraryRef {
@@ -358,9 +358,7 @@ export class Chat {
     const socket = this.socket;
     if (!socket?.connected) return Promise.resolve({ ok: false, error: { code: "timeout" } });
     return new Promise((resolve) => {
-      socket.timeout(ACK_MS).emit(event, payload, (err: unknown, ack: Ack) => {
-        resolve(err ? { ok: false, error: { code: "timeout" } } : ack);
-      });
+      socket.timeout(ACK_MS).emit(event, payload, (err: unknown, reply: unknown) => resolve(toAck(err, reply)));
     });
   }
 

@@ -12,6 +12,15 @@ export interface Ack {
   [field: string]: unknown;
 }
 
+/**
+ * The acknowledgement of a request: no answer in time (`err`), or an answer that is not an
+ * acknowledgement object, counts as `timeout`, so callers can always read `ok` and `error`.
+ */
+export function toAck(err: unknown, reply: unknown): Ack {
+  if (err || typeof reply !== "object" || reply === null) return { ok: false, error: { code: "timeout" } };
+  return reply as Ack;
+}
+
 /** Errors after which the same message is sent again (protocol: the outbox pattern). */
 export const RETRY: ReadonlySet<string> = new Set(["internal", "store_failed", "unavailable", "timeout"]);
 
