@@ -122,6 +122,24 @@ describe("the widget's outbox against the desk", () => {
     expect(chat.outbox).toEqual([]);
   });
 
+  it("sends a message written while another is on its way only after that one", async () => {
+    readerWithUnsent([]);
+    const held: ((v: unknown) => void)[] = [];
+    desk([], () => new Promise((r) => held.push(r)));
+    const { chat, socket } = await connect();
+    chat.send("one");
+    chat.send("two");
+    await settle(50);
+    expect(socket.sent("message.send").map((p) => p.body)).toEqual(["one"]);
+    held[0]({ ok: true, seq: 1, created_at: "2026-03-01T10:05:00Z" });
+    await settle(100);
+    expect(socket.sent("message.send").map((p) => p.body)).toEqual(["one", "two"]);
+    held[1]({ ok: true, seq: 2, created_at: "2026-03-01T10:05:00Z" });
+    await settle(100);
+    expect(chat.sorted().map((m) => m.body)).toEqual(["one", "two"]);
+    expect(chat.outbox).toEqual([]);
+  });
+
   it("keeps a message after a failure of the desk and resends it with the same id", async () => {
     vi.useFakeTimers();
     readerWithUnsent([

@@ -1,0 +1,269 @@
+// @vitest-environment happy-dom
+// The console's outbox and message list end to end against a stand-in socket: one message in
+// flight per chat, kept after failures of the desk, refused ones shown as not sent, an outbox
+// that survives a reload, a message stored meanwhile not sent again, seq order, sign-out.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { answerWith, type FakeSocket, settle, sockets } from "../testing/socket";
+import { type TestStorage, useStorage } from "../testing/storage";
+import { type Alerts, DeskClient } from "./client";
+import type { OutboxItem } from "./outbox";
+import type { Consultation, Me, Message } from "./types";
+
+vi.mock("socket.io-client", async () => (await import("../testing/socket")).socketModule);
+
+const ME: Me = { id: 3, name: "王老师", username: "wang", role: "consultant", library_id: 1, languages: ["zh-CN"], max_chats: 4 };
+const OUTBOX = `desk.console.outbox.${ME.id}`;
+const CHATS = `desk.console.chats.${ME.id}`;
+
+let storage: TestStorage;
+
+const alerts: Alerts = { newChat: () => {}, newMessage: () => {}, toast: () => {}, expired: () => {} };
+
+function consultation(id: number): Consultation {
+  return {
+    id,
+    library: "demo-pl",
+    language: "zh-CN",
+    state: "assigned",
+    consultant: { id: ME.id, name: ME.name },
+    version: 2,
+    created_at: "2026-03-01T10:00:00Z",
+    ended_at: null,
+    ended_by: null,
+    read: { reader: 0, staff: 0 },
+    last_seq: 0,
+    reader_id: 100 + id,
+    subject: "",
+    assignee_id: ME.id,
+    queued_at: "2026-03-01T10:00:00Z",
+    offer_expires_at: null,
+    serving_library_id: null,
+  };
+}
+
+function msg(cid: number, seq: number, extra: Partial<Message> = {}): Message {
+  return {
+    consultation_id: cid,
+    seq,
+    client_msg_id: null,
+    author_kind: "reader",
+    author_id: null,
+    visibility: "all",
+    body: `m${seq}`,
+    created_at: "2026-03-01T10:00:00Z",
+    ...extra,
+  };
+}
+
+/**
+ * The desk: resume gives chats 1 and 2 with `history`; message.send stores with the next seq of
+ * the chat unless `sendReply` answers otherwise.
+ */
+function desk(history: Message[], sendReply?: (p: Record<string, unknown>) => unknown): void {
+  const seqs = new Map<number, number>([
+    [1, 10],
+    [2, 20],
+  ]);
+  answerWith((event, p) => {
+    switch (event) {
+      case "resume":
+        return {
+          ok: true,
+          status: "online",
+          load: 2,
+          capacity: 4,
+          consultations: [1, 2].map((id) => ({
+            consultation_id: id,
+            consultation: consultation(id),
+            messages: history.filter((m) => m.consultation_id === id),
+            more: false,
+          })),
+        };
+      case "message.send": {
+        const custom = sendReply?.(p);
+        if (custom !== undefined) return custom;
+        const cid = p.consultation_id as number;
+        const seq = (seqs.get(cid) ?? 0) + 1;
+        seqs.set(cid, seq);
+        return { ok: true, seq, created_at: "2026-03-01T10:05:00Z", duplicate: false };
+      }
+      case "queue.list":
+        return { ok: true, queue: [] };
+      case "colleagues.list":
+        return { ok: true, colleagues: [], libraries: [] };
+      default:
+        return { ok: true };
+    }
+  });
+}
+
+const clients: DeskClient[] = [];
+
+/** A new page of the console (a reload): reads storage, connects, resumes. */
+async function open(): Promise<{ client: DeskClient; socket: FakeSocket }> {
+  const client = new DeskClient(ME, alerts);
+  clients.push(client);
+  client.start();
+  const socket = sockets[sockets.length - 1];
+  socket.connect();
+  await settle(200);
+  return { client, socket };
+}
+
+const sentIds = (socket: FakeSocket) => socket.sent("message.send").map((p) => p.client_msg_id);
+const bodies = (socket: FakeSocket) => socket.sent("message.send").map((p) => p.body);
+const seqsOf = (client: DeskClient, cid: number) => client.chats.get(cid)?.messages.map((m) => m.seq);
+
+beforeEach(() => {
+  storage = useStorage();
+  sockets.length = 0;
+});
+
+afterEach(() => {
+  for (const c of clients.splice(0)) c.stop();
+  vi.useRealTimers();
+});
+
+describe("the console's outbox against the desk", () => {
+  it("has one message in flight per chat, and sends the next when it is acknowledged", async () => {
+    const held: ((v: unknown) => void)[] = [];
+    desk([], () => new Promise((r) => held.push(r)));
+    const { client, socket } = await open();
+    expect(client.conn).toBe("connected");
+    client.send(1, "a1", false);
+    client.send(1, "a2", false);
+    client.send(2, "b1", true);
+    await settle();
+    expect(bodies(socket)).toEqual(["a1", "b1"]);
+    expect(client.isInflight(1)).toBe(true);
+    held[0]({ ok: true, seq: 11, created_at: "2026-03-01T10:05:00Z" });
+    await settle(100);
+    expect(bodies(socket)).toEqual(["a1", "b1", "a2"]);
+    expect(client.outbox.forChat(1).map((i) => i.body)).toEqual(["a2"]);
+    expect(client.chats.get(1)?.messages.map((m) => [m.seq, m.body, m.author_id])).toEqual([[11, "a1", ME.id]]);
+    expect(socket.sent("message.send")[1]).toMatchObject({ consultation_id: 2, private: true });
+  });
+
+  it("keeps a message after a failure of the desk and resends it with the same id", async () => {
+    vi.useFakeTimers();
+    let failures = 2;
+    desk([], () => (failures-- > 0 ? { ok: false, error: { code: "unavailable", message: "" } } : undefined));
+    const { client, socket } = await open();
+    client.send(1, "a1", false);
+    client.send(1, "a2", false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bodies(socket)).toEqual(["a1"]);
+    expect(client.outbox.all().map((i) => i.body)).toEqual(["a1", "a2"]);
+    expect(client.chats.get(1)?.failures).toEqual([]);
+    // Back-off: 1 s, then 2 s.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(bodies(socket)).toEqual(["a1", "a1"]);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(bodies(socket)).toEqual(["a1", "a1"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(bodies(socket)).toEqual(["a1", "a1", "a1", "a2"]);
+    expect(new Set(sentIds(socket).slice(0, 3)).size).toBe(1);
+    expect(client.outbox.all()).toEqual([]);
+    expect(seqsOf(client, 1)).toEqual([11, 12]);
+  });
+
+  it("shows a refused message as not sent and goes on with the next", async () => {
+    desk([], (p) => (p.body === "bad" ? { ok: false, error: { code: "consultation_ended", message: "ended" } } : undefined));
+    const { client, socket } = await open();
+    client.send(1, "bad", false);
+    client.send(1, "good", false);
+    await settle(100);
+    expect(bodies(socket)).toEqual(["bad", "good"]);
+    expect(client.chats.get(1)?.failures.map((f) => [f.body, f.reason.code])).toEqual([["bad", "consultation_ended"]]);
+    expect(client.outbox.all()).toEqual([]);
+    expect(client.chats.get(1)?.messages.map((m) => m.body)).toEqual(["good"]);
+  });
+
+  it("keeps the outbox over a reload, and does not resend what the desk stored meanwhile", async () => {
+    // The last page wrote two messages and was closed before their acknowledgements.
+    const items: OutboxItem[] = [
+      { consultation_id: 1, client_msg_id: "c-stored", body: "already stored", private: false, queued_at: 1 },
+      { consultation_id: 1, client_msg_id: "c-new", body: "not yet", private: false, queued_at: 2 },
+    ];
+    storage.setItem(OUTBOX, JSON.stringify(items));
+    storage.setItem(CHATS, JSON.stringify([1, 2]));
+    desk([
+      msg(1, 1),
+      msg(1, 3, { author_kind: "consultant", author_id: ME.id, client_msg_id: "c-stored", body: "already stored" }),
+    ]);
+    const { client, socket } = await open();
+    // The reloaded page lists the stored tabs from seq 0 to get their whole history.
+    expect(socket.sent("resume")[0]).toEqual({
+      consultations: [
+        { consultation_id: 1, last_seq: 0, version: 0 },
+        { consultation_id: 2, last_seq: 0, version: 0 },
+      ],
+    });
+    expect(sentIds(socket)).toEqual(["c-new"]);
+    expect(client.outbox.all()).toEqual([]);
+    expect(client.chats.get(1)?.messages.map((m) => m.client_msg_id)).toEqual([null, "c-stored", "c-new"]);
+  });
+
+  it("keeps a message written while disconnected and sends it after the next resume", async () => {
+    desk([]);
+    const { client, socket } = await open();
+    socket.drop();
+    expect(client.conn).toBe("reconnecting");
+    client.send(2, "while offline", false);
+    await settle();
+    expect(bodies(socket)).toEqual([]);
+    expect(JSON.parse(storage.peek(OUTBOX) ?? "[]")).toMatchObject([{ body: "while offline" }]);
+    socket.connect();
+    await settle(200);
+    expect(bodies(socket)).toEqual(["while offline"]);
+    expect(client.outbox.all()).toEqual([]);
+  });
+
+  it("orders live messages by seq, once per seq, and counts the unread ones", async () => {
+    desk([msg(1, 1)]);
+    const { client, socket } = await open();
+    // Chat 1 was the active tab when the history came, so seq 1 is read; now it is not looked at.
+    expect(client.chats.get(1)?.staffRead).toBe(1);
+    client.activate(2);
+    for (const m of [msg(1, 6), msg(1, 3), msg(1, 6, { body: "again" }), msg(1, 4, { author_kind: "consultant", author_id: ME.id })]) {
+      socket.fire("message", m);
+    }
+    expect(client.chats.get(1)?.messages.map((m) => [m.seq, m.body])).toEqual([
+      [1, "m1"],
+      [3, "m3"],
+      [4, "m4"],
+      [6, "m6"],
+    ]);
+    // 3 and 6 from the reader; 4 is this consultant's own.
+    expect(client.unread(client.chats.get(1)!)).toBe(2);
+    expect(client.totalUnread()).toBe(2);
+  });
+
+  it("removes a pending message when it arrives from the desk (sent by another tab)", async () => {
+    vi.useFakeTimers();
+    desk([], () => ({ ok: false, error: { code: "timeout", message: "" } }));
+    const { client, socket } = await open();
+    client.send(1, "twice?", false);
+    await vi.advanceTimersByTimeAsync(0);
+    const cmid = client.outbox.all()[0].client_msg_id;
+    socket.fire("message", msg(1, 11, { author_kind: "consultant", author_id: ME.id, client_msg_id: cmid, body: "twice?" }));
+    expect(client.outbox.all()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(sentIds(socket)).toEqual([cmid]);
+    expect(client.chats.get(1)?.messages.map((m) => m.client_msg_id)).toEqual([cmid]);
+  });
+
+  it("forgets the outbox, the tabs and the status at sign-out", async () => {
+    desk([], () => new Promise(() => {}));
+    const { client } = await open();
+    client.send(1, "unsent", false);
+    await settle();
+    expect(storage.peek(OUTBOX)).not.toBeNull();
+    client.forgetLocal();
+    expect(storage.peek(OUTBOX)).toBeNull();
+    expect(storage.peek(CHATS)).toBeNull();
+    expect(storage.peek(`desk.console.status.${ME.id}`)).toBeNull();
+    expect(client.outbox.all()).toEqual([]);
+    expect(new DeskClient(ME, alerts).outbox.all()).toEqual([]);
+  });
+});
