@@ -97,8 +97,13 @@ def decide(
     offered = bool(mark and mark.offered_form)
     minutes = est.minutes
     if minutes is None:
-        # Nobody who could serve is online: say so once, with the form service and the phone.
-        if not offered:
+        # Nobody who could serve is online: say so once, with the form service and the phone;
+        # again only if the last word gave a wait (everyone left since), and calmly.
+        last_gave_a_wait = (
+            mark is not None and mark.told_at is not None and mark.minutes is not None
+        )
+        calm = since_told is None or since_told >= update_seconds
+        if not offered or (last_gave_a_wait and calm):
             return Told("nobody_online", est.position, None, True)
         return Told(None, None, None, True)
     if not offered and minutes >= long_wait_minutes:
@@ -269,7 +274,11 @@ class Bots:
             )
             events.append(
                 QueuePositionTold(
-                    entry.consultation_id, readers[entry.consultation_id], est.position, est.minutes
+                    entry.consultation_id,
+                    readers[entry.consultation_id],
+                    est.position,
+                    est.minutes,
+                    offer_form=est.minutes is None or est.minutes >= lib.bots.long_wait_minutes,
                 )
             )
             mark = marks.get(entry.consultation_id)

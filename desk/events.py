@@ -191,6 +191,9 @@ class QueuePositionTold(Event):
     position: int
     #: Rounded-up expected wait; None when nobody who could serve the reader is online.
     minutes: int | None
+    #: The wait reached the library's threshold (or nobody is online): the widget offers to
+    #: leave the question for the form service.
+    offer_form: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,7 @@ class Fanout:
                 "ahead": max(0, e.position - 1),
                 "minutes": e.minutes,
                 "consultants_online": e.minutes is not None,
+                "offer_form": e.offer_form,
             },
         )
 

@@ -116,6 +116,15 @@ def test_long_wait_and_nobody_online_offer_the_form_service_once() -> None:
     assert decide(mark(1, None, offered=True), WaitEstimate(1, None), 600, 600, 10, 120).key is None
 
 
+def test_nobody_online_is_said_when_everyone_leaves_after_the_long_wait_offer() -> None:
+    # The reader was told 15 minutes and offered the form; then every consultant left.
+    told = decide(mark(9, 15, offered=True), WaitEstimate(9, None), 900, 300, 10, 120)
+    assert (told.key, told.minutes, told.offered_form) == ("nobody_online", None, True)
+    # Not within the calm interval, and not twice.
+    assert decide(mark(9, 15, offered=True), WaitEstimate(9, None), 900, 60, 10, 120).key is None
+    assert decide(mark(9, None, offered=True), WaitEstimate(9, None), 900, 900, 10, 120).key is None
+
+
 def test_every_default_template_renders_in_both_languages() -> None:
     for key, (allowed, texts) in TEMPLATES.items():
         assert set(texts) == {"zh-CN", "en"}
