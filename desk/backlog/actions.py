@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -258,26 +258,66 @@ async def reply(
     return text
 
 
+#: A claimed ticket's holder is reminded this long before its 72 hours end (within them, a
+#: document not found must be returned so a colleague searches too).
+DUE_SOON = timedelta(hours=24)
+#: A ticket past 72 hours and still unanswered is brought up again this often.
+REMIND_EVERY = timedelta(hours=24)
+
+
 async def sweep_overdue(desk: Desk) -> int:
-    """Mark the tickets that passed 72 hours unanswered, once each, and remind: the consultant
-    holding one is told; an open one is flagged in every console's backlog view."""
+    """The backlog's timed reminders, each at most once per ticket and step:
+
+    - ``due_soon``: a claimed ticket's 72 hours end within a day; its holder is told;
+    - ``overdue``: the ticket passed 72 hours unanswered; marked once, its holder told, and
+      an open one flagged in every console;
+    - ``reminder``: still unanswered a day after the last reminder; again, daily.
+
+    Returns how many reminders went out."""
     now = timestamp(desk.clock.now())
+    sent: list[tuple[int, int, int | None, str]] = []
+    unanswered = Ticket.state.in_(("open", "claimed"))
     async with desk.sessions.begin() as s:
-        rows = (
+        overdue = (
             await s.scalars(
                 select(Ticket).where(
-                    Ticket.state.in_(("open", "claimed")),
-                    Ticket.overdue_at.is_(None),
-                    Ticket.submitted_at <= now - WINDOW,
+                    unanswered, Ticket.overdue_at.is_(None), Ticket.submitted_at <= now - WINDOW
                 )
             )
         ).all()
-        for t in rows:
+        for t in overdue:
             t.overdue_at = now
             t.reminded_at = now
             t.version += 1
             await _event(s, t.id, "overdue", None, "72 hours without an answer", now)
-        marked = [(t.id, t.library_id, t.claimed_by) for t in rows]
-    for ticket_id, library_id, holder in marked:
-        await desk.bus.publish(TicketChanged(ticket_id, library_id, "overdue", holder))
-    return len(marked)
+            sent.append((t.id, t.library_id, t.claimed_by, "overdue"))
+        soon = (
+            await s.scalars(
+                select(Ticket).where(
+                    Ticket.state == "claimed",
+                    Ticket.overdue_at.is_(None),
+                    Ticket.reminded_at.is_(None),
+                    Ticket.submitted_at <= now - (WINDOW - DUE_SOON),
+                )
+            )
+        ).all()
+        for t in soon:
+            t.reminded_at = now
+            await _event(s, t.id, "due_soon", t.claimed_by, "72 hours end within a day", now)
+            sent.append((t.id, t.library_id, t.claimed_by, "due_soon"))
+        again = (
+            await s.scalars(
+                select(Ticket).where(
+                    unanswered,
+                    Ticket.overdue_at.is_not(None),
+                    Ticket.reminded_at <= now - REMIND_EVERY,
+                )
+            )
+        ).all()
+        for t in again:
+            t.reminded_at = now
+            await _event(s, t.id, "reminder", t.claimed_by, "still unanswered", now)
+            sent.append((t.id, t.library_id, t.claimed_by, "reminder"))
+    for ticket_id, library_id, holder, what in sent:
+        await desk.bus.publish(TicketChanged(ticket_id, library_id, what, holder))
+    return len(sent)

@@ -38,8 +38,35 @@ async def sweep_consultants(desk: Desk) -> int:
     return n
 
 
+#: A reader who left before anyone served them keeps their question in the backlog when it
+#: holds at least this much text (a bare "你好" is not worth a ticket).
+KEEP_QUESTION_CHARS = 6
+
+
+async def _keep_the_question(desk: Desk, consultation_id: int) -> bool:
+    """Nobody reached the reader before they left: hand the chat off to the form service, so
+    a consultant answers the question there and the reader finds the link when they return
+    (nothing is lost). False when the chat had a consultant or no real question."""
+    from desk.backlog.actions import hand_off
+
+    async with desk.reads() as s:
+        state = await s.scalar(select(Consultation.state).where(Consultation.id == consultation_id))
+    if state not in (State.WAITING.value, State.OFFERED.value):
+        return False
+    asked = [
+        m.body
+        for m in await desk.store.messages_since(consultation_id, 0, staff=False)
+        if m.author_kind == "reader"
+    ]
+    if len("".join(asked).strip()) < KEEP_QUESTION_CHARS:
+        return False
+    await hand_off(desk, consultation_id, by="system", kind="form", note="reader_gone")
+    return True
+
+
 async def sweep_readers(desk: Desk) -> int:
-    """End as abandoned the chats whose reader has been gone longer than the grace period."""
+    """End the chats whose reader has been gone longer than the grace period: handed off to
+    the form service when nobody had served them yet, else abandoned."""
     now = desk.clock.now()
     grace = desk.settings.reader_grace_seconds
     async with desk.reads() as s:
@@ -62,9 +89,10 @@ async def sweep_readers(desk: Desk) -> int:
         if now - last < grace:
             continue
         try:
-            await end_consultation(
-                desk, cid, target=State.ABANDONED, by="system", reason="reader_gone"
-            )
+            if not await _keep_the_question(desk, cid):
+                await end_consultation(
+                    desk, cid, target=State.ABANDONED, by="system", reason="reader_gone"
+                )
             n += 1
         except DeskError:
             continue

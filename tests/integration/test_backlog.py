@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from desk.backlog.actions import sweep_overdue
 from desk.backlog.rules import NOT_FOUND, SAME_TOPIC
 from desk.clock import ManualClock
+from desk.models import Consultation
 from tests.conftest import seed_demo
 from tests.harness import EMBED_ORIGIN, Consultant, Node, Reader, free_port, start_node
 
@@ -296,3 +297,86 @@ async def test_the_answer_is_mailed_when_the_desk_sends_mail(
     [mail] = smtp[1].mail
     assert mail["To"] == "reader@example.org" and str(tid) in mail["Subject"]
     assert "请在联盟首页点击“注册”。" in mail.get_content()
+
+
+async def test_a_reader_who_leaves_before_anyone_came_keeps_the_question(
+    node: Node, clock: ManualClock
+) -> None:
+    """Nobody online: the reader asks, waits, and goes. The question is not lost: it waits in
+    the backlog, and the reader finds the ticket when they come back. A bare greeting is
+    simply abandoned."""
+    from sqlalchemy import select
+
+    from desk.models import Ticket
+    from desk.routing import sweeps
+
+    asked, asked_id = await waiting_reader(node, "请问贵馆有没有《四库全书》的影印本可以借阅？")
+    hello, hello_id = await waiting_reader(node, "你好")
+    await asked.disconnect()
+    await hello.disconnect()
+    await node.until(lambda: _no_readers(node), "reader sockets closed")
+    await node.advance(node.desk.settings.reader_grace_seconds + 1)
+    assert await sweeps.sweep_readers(node.desk) == 2
+    async with node.desk.reads() as s:
+        tickets = (await s.scalars(select(Ticket))).all()
+        states = dict((await s.execute(select(Consultation.id, Consultation.state))).all())
+    assert [(t.consultation_id, t.kind, t.handed_off_by) for t in tickets] == [
+        (asked_id, "form", "system")
+    ]
+    assert "四库全书" in tickets[0].question
+    assert states == {asked_id: "handed_off", hello_id: "abandoned"}
+
+    # Back on the page: the chat's history holds the number and the reader's own link.
+    await asked.reconnect()
+    history = await asked.ok("history", {"consultation_id": asked_id, "after_seq": 0})
+    notice = [m for m in history["messages"] if "/tickets/" in m["body"]]
+    assert len(notice) == 1 and f"编号 {tickets[0].id}" in notice[0]["body"]
+
+
+async def _no_readers(node: Node) -> bool:
+    return not node.desk.local_reader_consultations
+
+
+async def test_reminders_before_and_after_72_hours(node: Node, clock: ManualClock) -> None:
+    """The holder hears a day before the 72 hours end, at 72 hours, and daily after, each
+    once; a second run of the same sweep sends nothing."""
+    reader, cid = await waiting_reader(node)
+    tid = (await reader.ok("handoff", {"consultation_id": cid, "kind": "document"}))["ticket"]["id"]
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    await http(node, "POST", f"/api/backlog/{tid}/claim", {}, who=wang)
+
+    def told(what: str) -> list[Any]:
+        return [e for e in wang.events["backlog.changed"] if e["what"] == what]
+
+    clock.advance(47 * HOURS)
+    assert await sweep_overdue(node.desk) == 0
+    clock.advance(1 * HOURS + 1)
+    assert await sweep_overdue(node.desk) == 1
+    assert await sweep_overdue(node.desk) == 0
+    soon = await wang.wait_for("backlog.changed", lambda e: e["what"] == "due_soon")
+    assert soon["ticket_id"] == tid and soon["consultant_id"] is not None
+
+    clock.advance(24 * HOURS)
+    assert await sweep_overdue(node.desk) == 1
+    await wang.wait_for("backlog.changed", lambda e: e["what"] == "overdue")
+    clock.advance(23 * HOURS)
+    assert await sweep_overdue(node.desk) == 0
+    clock.advance(1 * HOURS + 1)
+    assert await sweep_overdue(node.desk) == 1
+    await wang.wait_for("backlog.changed", lambda e: e["what"] == "reminder")
+    assert (len(told("due_soon")), len(told("overdue")), len(told("reminder"))) == (1, 1, 1)
+
+    # Answered: no more reminders.
+    await http(
+        node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "", "answer_kind": "not_found"},
+        who=wang,
+    )
+    clock.advance(48 * HOURS)
+    assert await sweep_overdue(node.desk) == 0
+    status, detail = await http(node, "GET", f"/api/backlog/{tid}", who=wang)
+    actions = [e["action"] for e in detail["ticket"]["events"]]
+    assert actions == ["claimed", "due_soon", "overdue", "reminder", "answered"]

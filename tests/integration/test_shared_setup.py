@@ -229,3 +229,31 @@ async def _engine(url: str):  # type: ignore[no-untyped-def]
 
 
 _ = (uuid4, EMBED_ORIGIN)
+
+
+async def test_the_backlog_sweep_runs_once_across_nodes(
+    two_nodes: tuple[Node, Node], clock: ManualClock
+) -> None:
+    """Both nodes' schedulers fire the same tick of backlog-overdue: one of them marks the
+    ticket and reminds, the other finds the tick taken."""
+    from desk.backlog.actions import sweep_overdue
+    from desk.scheduler import once_per_tick
+
+    a, b = two_nodes
+    reader = await Reader.register(a.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open("我需要1987年的一篇会议论文"))["consultation"]["id"]
+    await reader.ok("handoff", {"consultation_id": cid, "kind": "document"})
+    wang = await Consultant.login(b.base, "wang")
+    await wang.connect()
+    clock.advance(72 * 3600 + 1)
+    ran = await asyncio.gather(
+        *[
+            once_per_tick(n.desk, "backlog-overdue", 60, lambda n=n: sweep_overdue(n.desk))
+            for n in (a, b)
+        ]
+    )
+    assert sorted(ran) == [False, True]
+    await wang.wait_for("backlog.changed", lambda e: e["what"] == "overdue")
+    await asyncio.sleep(0.3)
+    assert [e["what"] for e in wang.events["backlog.changed"]].count("overdue") == 1
