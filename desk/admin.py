@@ -145,3 +145,71 @@ async def add_reader_account(
         )
         s.add(r)
     return r
+
+
+_DAY_SPEC = re.compile(r"^(?P<days>[a-z,\-]+)\s+(?P<spans>.+)$")
+
+
+def parse_weekly(specs: Sequence[str]) -> dict[str, list[list[str]]]:
+    """``["mon-fri 08:30-12:00,14:00-17:30", "sat 09:00-12:00"]`` as stored service hours'
+    ``weekly``; a later spec for the same day replaces the earlier one."""
+    from desk.hours import DAYS
+
+    weekly: dict[str, list[list[str]]] = {}
+    for spec in specs:
+        m = _DAY_SPEC.match(spec.strip().lower())
+        if m is None:
+            raise InvalidPayload(
+                f"not a weekly span: {spec!r} (e.g. 'mon-fri 08:30-17:30')", code="bad_hours"
+            )
+        days: list[str] = []
+        for part in m["days"].split(","):
+            first, _, last = part.partition("-")
+            if first not in DAYS or (last and last not in DAYS):
+                raise InvalidPayload(f"unknown day in {spec!r}", code="bad_hours")
+            i, j = DAYS.index(first), DAYS.index(last or first)
+            if j < i:
+                raise InvalidPayload(f"days run backwards in {spec!r}", code="bad_hours")
+            days += DAYS[i : j + 1]
+        spans = []
+        for span in m["spans"].replace(" ", "").split(","):
+            start, sep, end = span.partition("-")
+            if not sep:
+                raise InvalidPayload(f"not a time span: {span!r} in {spec!r}", code="bad_hours")
+            spans.append([start, end])
+        for day in days:
+            weekly[day] = spans
+    return weekly
+
+
+async def set_service_hours(
+    sessions: async_sessionmaker[AsyncSession],
+    code: str,
+    *,
+    weekly: Sequence[str] = (),
+    closed: Sequence[str] = (),
+    timezone: str = "Asia/Shanghai",
+    clear: bool = False,
+) -> dict[str, Any]:
+    """Replace a library's service hours (checked as the console's settings page checks
+    them); ``clear``: no set hours."""
+    from pydantic import ValidationError
+
+    from desk.library_settings import ServiceHours, stored_hours
+
+    stored: dict[str, Any] = {}
+    if not clear:
+        try:
+            checked = ServiceHours.model_validate(
+                {"timezone": timezone, "weekly": parse_weekly(weekly), "closed": list(closed)}
+            )
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+            raise InvalidPayload(f"service hours: {problems}", code="bad_hours") from exc
+        stored = stored_hours(checked)
+    async with sessions.begin() as s:
+        lib = (await s.scalars(select(Library).where(Library.code == code))).one_or_none()
+        if lib is None:
+            raise InvalidPayload(f"no library {code!r}", code="library_not_found")
+        lib.service_hours = stored
+    return stored

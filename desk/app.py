@@ -23,6 +23,7 @@ from desk.etiquette import add_etiquette_routes
 from desk.events import StaffLoggedOut
 from desk.fanout import Fanout
 from desk.http import DESK_KEY, add_routes
+from desk.library_settings import add_library_settings_routes
 from desk.phrases import add_phrase_routes
 from desk.protocol import CONSOLE_NAMESPACE, READER_NAMESPACE
 from desk.routing.router import Router
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     add_kb_routes(app)
     add_backlog_routes(app)
     add_etiquette_routes(app)
+    add_library_settings_routes(app)
     add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -154,6 +154,39 @@ def library_add(
     click.echo(f"library {code} added")
 
 
+@library.command("hours")
+@click.argument("code")
+@click.option(
+    "--weekly",
+    multiple=True,
+    help="Days and spans, e.g. 'mon-fri 08:30-12:00,14:00-17:30' (repeat); other days closed.",
+)
+@click.option("--closed", multiple=True, help="A closed date, YYYY-MM-DD (repeat): holidays.")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True)
+@click.option("--clear", is_flag=True, help="No set hours (the widget never says closed).")
+def library_hours(
+    code: str, weekly: tuple[str, ...], closed: tuple[str, ...], timezone: str, clear: bool
+) -> None:
+    """Set the service hours of library CODE (replaces what it had)."""
+    import json
+
+    from desk.admin import set_service_hours
+
+    if not clear and not weekly:
+        raise click.UsageError("give --weekly spans, or --clear")
+    got: dict[str, Any] = {}
+
+    async def go(sessions: Any) -> None:
+        got.update(
+            await set_service_hours(
+                sessions, code, weekly=weekly, closed=closed, timezone=timezone, clear=clear
+            )
+        )
+
+    _admin(go)
+    click.echo(f"library {code} hours: {json.dumps(got, ensure_ascii=False) if got else 'none'}")
+
+
 @main.group()
 def consultant() -> None:
     """Consultants and other staff."""

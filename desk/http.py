@@ -14,6 +14,7 @@ from sqlalchemy import text
 from desk import auth, hours
 from desk.context import Desk
 from desk.errors import DeskError, Forbidden, InvalidPayload, NotFound, Unauthenticated
+from desk.routing.policy import routable, speaking
 
 DESK_KEY = web.AppKey("desk", Desk)
 
@@ -239,6 +240,11 @@ async def library_list(request: web.Request) -> web.Response:
     )
 
 
+async def _live(desk: Desk, languages: Any) -> dict[str, bool]:
+    online = routable(await desk.state.presences(), desk.clock.now())
+    return {lang: bool(speaking(online, lang)) for lang in languages}
+
+
 async def library_public(request: web.Request) -> web.Response:
     desk = request.app[DESK_KEY]
     code = request.match_info["code"]
@@ -261,6 +267,10 @@ async def library_public(request: web.Request) -> web.Response:
                     "phone": lib.phone,
                     # Outside service hours the widget offers the form service first.
                     **hours.status(lib.service_hours, desk.clock.now()),
+                    # Per language: is anyone who could serve such a reader online now (the
+                    # library's own or, by overflow, the alliance's)? Nobody: the widget
+                    # offers the form service before the reader writes.
+                    "live": await _live(desk, lib.languages),
                 },
             }
         ),

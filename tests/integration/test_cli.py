@@ -132,3 +132,43 @@ def test_reader_account_from_the_command_line(env: str) -> None:
     assert again.exit_code != 0 and "has an account" in again.output
     bad = runner.invoke(main, ["reader", "add", "not-an-email"], input="long-enough-secret\n")
     assert bad.exit_code != 0 and "email" in bad.output
+
+
+def test_service_hours_from_the_command_line(env: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["library", "add", "szl", "深圳图书馆"]).exit_code == 0
+    res = runner.invoke(
+        main,
+        [
+            "library",
+            "hours",
+            "szl",
+            "--weekly",
+            "mon-fri 08:30-12:00, 14:00-21:00",
+            "--weekly",
+            "sat,sun 09:00-17:00",
+            "--weekly",
+            "fri 08:30-12:00",
+            "--closed",
+            "2026-10-01",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    lib = _fetch(env, Library, code="szl")
+    assert isinstance(lib, Library)
+    weekly = lib.service_hours["weekly"]
+    assert weekly["mon"] == [["08:30", "12:00"], ["14:00", "21:00"]]
+    assert weekly["fri"] == [["08:30", "12:00"]], "a later spec for a day replaces it"
+    assert weekly["sun"] == [["09:00", "17:00"]] and lib.service_hours["closed"] == ["2026-10-01"]
+    for bad in (
+        ["--weekly", "fri-mon 09:00-10:00"],
+        ["--weekly", "mon 10:00-09:00"],
+        ["--weekly", "mon"],
+    ):
+        res = runner.invoke(main, ["library", "hours", "szl", *bad])
+        assert res.exit_code != 0 and "Error" in res.output, bad
+    res = runner.invoke(main, ["library", "hours", "nowhere", "--clear"])
+    assert res.exit_code != 0 and "nowhere" in res.output
+    assert runner.invoke(main, ["library", "hours", "szl", "--clear"]).exit_code == 0
+    lib = _fetch(env, Library, code="szl")
+    assert isinstance(lib, Library) and lib.service_hours == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import aiohttp
 import pytest
 from sqlalchemy import text
 
+from desk.clock import ManualClock
 from desk.phrases import DEFAULT_PHRASES
 from tests.harness import Consultant, Node, Reader
 
@@ -235,3 +237,61 @@ async def test_a_librarys_public_details_say_whether_it_is_open(node: Node) -> N
     node.desk.directory.forget()
     status, got = await _call(node, None, "GET", "/api/libraries/demo-pl")
     assert got["library"]["open_now"] is False and got["library"]["opens_at"]
+
+
+async def test_a_supervisor_sets_the_service_hours_and_the_widget_sees_them(
+    node: Node, clock: ManualClock
+) -> None:
+    chen = await Consultant.login(node.base, "chen")  # supervisor at demo-ul
+    zhao = await Consultant.login(node.base, "zhao")
+    status, got = await _call(node, zhao, "GET", "/api/library/settings")
+    assert status == 200 and got["can_edit"] is False and got["service_hours"] == {}
+    hours = {
+        "timezone": "Asia/Shanghai",
+        "weekly": {"mon": [["14:00", "17:30"], ["08:30", "12:00"]], "sat": [["09:00", "12:00"]]},
+        "closed": ["2026-10-01", "2026-10-01"],
+    }
+    status, got = await _call(node, zhao, "PUT", "/api/library/settings", {"service_hours": hours})
+    assert status == 403 and got["error"]["code"] == "forbidden"
+    status, got = await _call(
+        node, chen, "PUT", "/api/library/settings", {"service_hours": hours, "phone": "0755-1234"}
+    )
+    assert status == 200, got
+    assert got["service_hours"]["weekly"]["mon"] == [["08:30", "12:00"], ["14:00", "17:30"]]
+    assert got["service_hours"]["closed"] == ["2026-10-01"] and got["phone"] == "0755-1234"
+
+    # Monday 2026-11-30 13:00 in Beijing: between the spans, closed until 14:00.
+    clock.advance(datetime(2026, 11, 30, 5, 0, tzinfo=UTC).timestamp() - clock.now())
+    status, pub = await _call(node, None, "GET", "/api/libraries/demo-ul")
+    assert pub["library"]["open_now"] is False
+    assert pub["library"]["opens_at"].startswith("2026-11-30T14:00:00+08:00")
+    assert pub["library"]["phone"] == "0755-1234"
+    clock.advance(2 * 3600)  # 15:00 there
+    status, pub = await _call(node, None, "GET", "/api/libraries/demo-ul")
+    assert pub["library"]["open_now"] is True
+
+    for bad in (
+        {"service_hours": {"weekly": {"mon": [["09:00", "08:00"]]}}},
+        {"service_hours": {"weekly": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}}},
+        {"service_hours": {"weekly": {"someday": [["09:00", "12:00"]]}}},
+        {"service_hours": {"weekly": {"mon": [["9am", "12:00"]]}}},
+        {"service_hours": {"timezone": "Mars/Olympus"}},
+        {"service_hours": {"closed": ["next tuesday"]}},
+        {"phone": "<script>"},
+    ):
+        status, got = await _call(node, chen, "PUT", "/api/library/settings", bad)
+        assert status == 400 and got["error"]["code"] == "invalid_payload", bad
+    status, got = await _call(node, chen, "PUT", "/api/library/settings", {"clear_hours": True})
+    assert got["service_hours"] == {} and got["open_now"] is None
+
+
+async def test_the_public_details_say_who_is_online_per_language(node: Node) -> None:
+    status, got = await _call(node, None, "GET", "/api/libraries/demo-pl")
+    assert got["library"]["live"] == {"zh-CN": False, "en": False}
+    li = await Consultant.login(node.base, "li")  # speaks Chinese only
+    await li.connect()
+    status, got = await _call(node, None, "GET", "/api/libraries/demo-pl")
+    assert got["library"]["live"] == {"zh-CN": True, "en": False}
+    await li.ok("status.set", {"status": "away"})
+    status, got = await _call(node, None, "GET", "/api/libraries/demo-pl")
+    assert got["library"]["live"] == {"zh-CN": False, "en": False}
