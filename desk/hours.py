@@ -37,6 +37,11 @@ def _spans(hours: dict[str, Any], day: date) -> list[tuple[time, time]]:
     return sorted(out)
 
 
+def zone_of(hours: dict[str, Any] | None) -> ZoneInfo:
+    """The library's time zone (its service hours'), Beijing time when it sets none."""
+    return _zone(hours or {})
+
+
 def _zone(hours: dict[str, Any]) -> ZoneInfo:
     try:
         return ZoneInfo(str(hours.get("timezone") or "Asia/Shanghai"))

@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
-from desk import auth
+from desk import auth, hours
 from desk.backlog import actions
 from desk.backlog.rules import ANSWER_KINDS, NOT_FOUND, SAME_TOPIC, WINDOW, template_language
 from desk.errors import InvalidPayload, NotFound
@@ -240,8 +240,9 @@ _PAGE = """<!doctype html>
 body{{font-family:system-ui,sans-serif;max-width:42rem;margin:1.5rem auto;padding:0 1rem;
 line-height:1.6;color:#1f2933}}
 .box{{border:1px solid #d9e2ec;border-radius:8px;padding:1rem;margin:1rem 0;white-space:pre-wrap}}
-.state{{font-weight:600}} small{{color:#52606d}}
+.state{{font-weight:600}} small{{color:#52606d}} a{{color:#1d4ed8}}
 </style></head><body>
+<p><small><a href="?lang={other_lang}" lang="{other_lang}">{other_label}</a></small></p>
 <h1>{title}</h1>
 <p><small>{library} · {number} · {submitted}</small></p>
 <p class="state">{state}</p>
@@ -259,6 +260,7 @@ _WORDS = {
         "in_progress": "咨询员正在处理您的问题，一般在72小时内答复。请稍后再来查看。",
         "question": "您的问题",
         "answer": "答复",
+        "other": "English",
     },
     "en": {
         "title": "Form consultation",
@@ -269,6 +271,7 @@ _WORDS = {
         "within 72 hours. Please check back later.",
         "question": "Your question",
         "answer": "Answer",
+        "other": "中文",
     },
 }
 
@@ -281,12 +284,18 @@ async def ticket_page(request: web.Request) -> web.Response:
     answer = ""
     if t.state == "answered" and t.answer:
         answer = f'<h2>{w["answer"]}</h2><div class="box">{html.escape(t.answer)}</div>'
+    # Times as the reader's library keeps them (its service hours' zone; Beijing time else).
+    zone = hours.zone_of(lib.service_hours)
+    local = t.submitted_at.astimezone(zone)
+    other = "en" if lang == "zh-CN" else "zh-CN"
     page = _PAGE.format(
         lang=lang,
+        other_lang=other,
+        other_label=w["other"],
         title=w["title"],
         library=html.escape(library),
         number=f"{w['number']} {t.id}",
-        submitted=f"{w['submitted']} {t.submitted_at.strftime('%Y-%m-%d %H:%M')} UTC",
+        submitted=f"{w['submitted']} {local.strftime('%Y-%m-%d %H:%M')} ({_utc_offset(local)})",
         state=w["answered"] if t.state == "answered" else w["in_progress"],
         q_label=w["question"],
         question=html.escape(t.question),
@@ -304,6 +313,14 @@ async def ticket_page(request: web.Request) -> web.Response:
             "frame-ancestors 'none'",
         },
     )
+
+
+def _utc_offset(d: datetime) -> str:
+    off = d.utcoffset()
+    minutes = int(off.total_seconds() // 60) if off is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
 
 
 def add_backlog_routes(app: web.Application) -> None:

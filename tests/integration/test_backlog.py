@@ -105,6 +105,10 @@ async def test_a_reader_leaves_the_question_and_follows_it_to_the_answer(node: N
     assert page["ticket"]["answer"] == "已找到原文，全文见附件链接。"
     status, html = await http(node, "GET", f"/tickets/{token_of(url)}")
     assert status == 200 and "已找到原文" in html and "会议论文" in html
+    # In the library's time (Beijing, no hours set), with a switch to English.
+    assert "(UTC+8)" in html and 'href="?lang=en"' in html
+    status, html = await http(node, "GET", f"/tickets/{token_of(url)}?lang=en")
+    assert "Form consultation" in html and 'href="?lang=zh-CN"' in html and "中文" in html
 
 
 async def test_a_consultant_switches_the_chat_to_the_form_service(node: Node) -> None:
