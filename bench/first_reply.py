@@ -104,6 +104,11 @@ async def consultant_online(base: str, i: int) -> socketio.AsyncClient:
 
 
 async def one_reader(base: str, http: aiohttp.ClientSession, out: dict[str, list[float]]) -> Any:
+    # What the widget does when its panel opens: a visitor token, the library's public
+    # details (hours, who is online), then the socket.
+    t_widget = time.perf_counter()
+    async with http.get(f"{base}/api/libraries/{LIBRARY}", headers={"Origin": ORIGIN}) as resp:
+        await resp.json()
     async with http.post(
         f"{base}/api/readers/visitor", json={"library": LIBRARY}, headers={"Origin": ORIGIN}
     ) as resp:
@@ -130,6 +135,7 @@ async def one_reader(base: str, http: aiohttp.ClientSession, out: dict[str, list
         auth={"library": LIBRARY, "token": token},
     )
     t0 = time.perf_counter()
+    out["setup"].append(t0 - t_widget)
     ack = await client.call(
         "consultation.open",
         {
@@ -147,13 +153,21 @@ async def one_reader(base: str, http: aiohttp.ClientSession, out: dict[str, list
     # The greeting may already be in the acknowledgement's messages (stored before the ack).
     if any(m["author_kind"] == "bot" for m in ack["messages"]) and not first_reply.done():
         first_reply.set_result(t_ack)
-    out["first_reply"].append(await asyncio.wait_for(first_reply, 30) - t0)
+    replied = await asyncio.wait_for(first_reply, 30)
+    out["first_reply"].append(replied - t0)
+    out["widget_to_reply"].append(replied - t_widget)
     return client, first_status, t0
 
 
 async def run(base: str, readers: int, concurrency: int, consultants: int) -> dict[str, Any]:
     staff = [await consultant_online(base, i) for i in range(consultants)]
-    out: dict[str, list[float]] = {"ack": [], "first_reply": [], "first_status": []}
+    out: dict[str, list[float]] = {
+        "setup": [],
+        "ack": [],
+        "first_reply": [],
+        "widget_to_reply": [],
+        "first_status": [],
+    }
     sem = asyncio.Semaphore(concurrency)
     pending: list[tuple[socketio.AsyncClient, asyncio.Future[float], float]] = []
     async with aiohttp.ClientSession() as http:
@@ -179,11 +193,11 @@ async def run(base: str, readers: int, concurrency: int, consultants: int) -> di
 def show(name: str, values: list[float]) -> None:
     v = sorted(values)
     if not v:
-        print(f"  {name:<34} (none)")
+        print(f"  {name:<40} (none)")
         return
     p = [percentile(v, q) for q in (0.5, 0.95, 0.99)]
     print(
-        f"  {name:<34} n={len(v):>5}  p50 {p[0] * 1000:8.1f} ms  p95 {p[1] * 1000:8.1f} ms  "
+        f"  {name:<40} n={len(v):>5}  p50 {p[0] * 1000:8.1f} ms  p95 {p[1] * 1000:8.1f} ms  "
         f"p99 {p[2] * 1000:8.1f} ms  max {v[-1] * 1000:8.1f} ms"
     )
 
@@ -221,11 +235,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         r = asyncio.run(run(server.base, args.readers, args.concurrency, args.consultants))
         print(f"  opened {args.readers:,} chats in {r['opened_in']:.1f} s")
+        show("widget set-up (details, token, socket)", r["setup"])
         show("open acknowledged", r["ack"])
         show("first reply from the desk (bot)", r["first_reply"])
+        show("set-up + open to first reply", r["widget_to_reply"])
         show("first live queue status", r["first_status"])
         print(
-            "  target: the first reply within 1 s; the queue status comes with the bot's 5 s pass"
+            "  target: the first reply within 1 s of opening (the reader's own typing not counted);"
+            " the queue status comes with the bot's 5 s pass"
         )
         return 0
     except BenchError as exc:
