@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it, vi } from "vitest";
-import { dayTime, h, hhmm, link, linkify, text } from "./dom";
+import { dayTime, h, hhmm, link, linkify, safeUrl, text, trimUrl } from "./dom";
 
 function filled(body: string): HTMLElement {
   const el = document.createElement("div");
@@ -44,6 +44,52 @@ describe("linkify", () => {
   it("never links other schemes", () => {
     const el = filled("javascript:alert(1) data:text/html,x ftp://f.example");
     expect(el.querySelector("a")).toBeNull();
+  });
+
+  it("links the scheme in any letter case, to the parsed address", () => {
+    const el = filled("见 HTTPS://Lib.Example/Opac?q=A 和 Http://x.example");
+    const links = [...el.querySelectorAll("a")];
+    expect(links.map((a) => a.getAttribute("href"))).toEqual(["https://lib.example/Opac?q=A", "http://x.example/"]);
+    // The reader sees what was written.
+    expect(links.map((a) => a.textContent)).toEqual(["HTTPS://Lib.Example/Opac?q=A", "Http://x.example"]);
+    expect(el.textContent).toBe("见 HTTPS://Lib.Example/Opac?q=A 和 Http://x.example");
+  });
+
+  it("keeps a closing parenthesis the address opened, and drops one it did not", () => {
+    const el = filled(
+      "See https://en.wikipedia.org/wiki/Foo_(bar) and (https://lib.example/a) or https://en.wikipedia.org/wiki/Foo_(bar)).",
+    );
+    expect([...el.querySelectorAll("a")].map((a) => a.textContent)).toEqual([
+      "https://en.wikipedia.org/wiki/Foo_(bar)",
+      "https://lib.example/a",
+      "https://en.wikipedia.org/wiki/Foo_(bar)",
+    ]);
+    expect(el.querySelector("a")?.getAttribute("href")).toBe("https://en.wikipedia.org/wiki/Foo_(bar)");
+    expect(el.textContent).toBe(
+      "See https://en.wikipedia.org/wiki/Foo_(bar) and (https://lib.example/a) or https://en.wikipedia.org/wiki/Foo_(bar)).",
+    );
+    expect(trimUrl("https://x.example/a_(b)_(c))];")).toBe("https://x.example/a_(b)_(c)");
+    expect(trimUrl("https://x.example/(a")).toBe("https://x.example/(a");
+  });
+
+  it("leaves an address that does not parse as text", () => {
+    for (const body of ["http://[oops/x", "https://exa mple", "http://:80/x", "https://a.example:99999/"]) {
+      const el = filled(body);
+      expect(el.textContent).toBe(body);
+    }
+    expect(filled("http://[oops/x").querySelector("a")).toBeNull();
+    expect(filled("http://:80/x").querySelector("a")).toBeNull();
+    expect(filled("https://a.example:99999/").querySelector("a")).toBeNull();
+    // "https://exa" parses (a host name without dots), the rest is text.
+    expect(filled("https://exa mple").querySelector("a")?.textContent).toBe("https://exa");
+  });
+
+  it("checks addresses with the URL parser", () => {
+    expect(safeUrl("https://lib.example/a")).toBe("https://lib.example/a");
+    expect(safeUrl("HTTP://LIB.EXAMPLE")).toBe("http://lib.example/");
+    expect(safeUrl("javascript:alert(1)")).toBeNull();
+    expect(safeUrl("ftp://f.example/")).toBeNull();
+    expect(safeUrl("http://[::1")).toBeNull();
   });
 });
 

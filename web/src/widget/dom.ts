@@ -30,17 +30,47 @@ export function link(url: string, label: string = url): HTMLAnchorElement {
   return a;
 }
 
-// http(s) URLs up to white space, quotes, angle brackets or CJK / full-width punctuation;
-// trailing sentence punctuation is not part of the link.
-const URL_RE = /https?:\/\/[^\s<>"'\u3000-\u303f\uff00-\uffef]+/g;
+// http(s) URLs (the scheme in any letter case) up to white space, quotes, angle brackets or
+// CJK / full-width punctuation. Trailing sentence punctuation is not part of the link, and
+// neither is a closing parenthesis the URL did not open: "(see https://x.example/a)" links
+// https://x.example/a, https://en.wikipedia.org/wiki/Foo_(bar) keeps its ")".
+const URL_RE = /https?:\/\/[^\s<>"'\u3000-\u303f\uff00-\uffef]+/gi;
+const TRAILING = /[.,;:!?)\]}]$/;
 
-/** Fill `el` with `body` as text, with http(s) URLs as links. Nothing else becomes markup. */
+/** The address as a link target if it is a well-formed http(s) URL, otherwise null. */
+export function safeUrl(raw: string): string | null {
+  try {
+    const u = new URL(raw);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `raw` without the trailing punctuation that ends the sentence rather than the address. */
+export function trimUrl(raw: string): string {
+  let url = raw;
+  while (TRAILING.test(url)) {
+    if (url.endsWith(")")) {
+      const opened = url.split("(").length - 1;
+      const closed = url.split(")").length - 1;
+      if (opened >= closed) break; // this ")" closes a "(" of the URL's own
+    }
+    url = url.slice(0, -1);
+  }
+  return url;
+}
+
+/** Fill `el` with `body` as text, with well-formed http(s) URLs as links (to the parsed
+ * address). Nothing else becomes markup. */
 export function linkify(el: HTMLElement, body: string): void {
   let at = 0;
   for (const m of body.matchAll(URL_RE)) {
-    const url = m[0].replace(/[.,;:!?)\]}]+$/, "");
+    const url = trimUrl(m[0]);
+    const href = safeUrl(url);
+    if (!href) continue; // not an address after all: it stays text
     const i = m.index ?? 0;
-    el.append(body.slice(at, i), link(url));
+    el.append(body.slice(at, i), link(href, url));
     at = i + url.length;
   }
   el.append(body.slice(at));
