@@ -21,7 +21,7 @@ async function* files(dir) {
 
 function variants(data) {
   return {
-    gz: gzipSync(data, { level: 9 }),
+    gz: gzipSync(data, { level: 9, memLevel: 9 }),
     br: brotliCompressSync(data, {
       params: {
         [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
