@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fillMinutes, forLanguage, needsMinutes, search, slashQuery } from "./phrases";
+import { fillMinutes, forLanguage, needsMinutes, search, slashQuery, unknownShortcut } from "./phrases";
 import type { Phrase } from "./types";
 
 let n = 0;
@@ -65,5 +65,24 @@ describe("minutes placeholder", () => {
     expect(needsMinutes(phrase({ body: "请稍候 {minutes} 分钟" }))).toBe(true);
     expect(needsMinutes(phrase({ body: "请稍候" }))).toBe(false);
     expect(fillMinutes("{minutes} / {minutes}", 5)).toBe("5 / 5");
+  });
+});
+
+describe("unknownShortcut", () => {
+  const list = [phrase({ shortcut: "busy" }), phrase({ shortcut: "Form", language: "en" })];
+
+  it("names the /shortcut a message starts with when no phrase has it", () => {
+    expect(unknownShortcut("/xyz", list)).toBe("/xyz");
+    expect(unknownShortcut("  /bsy 请稍候", list)).toBe("/bsy");
+    expect(unknownShortcut("/usr/bin", list)).toBe("/usr");
+  });
+
+  it("is null for a known shortcut (any case, any language) and for other text", () => {
+    expect(unknownShortcut("/busy", list)).toBeNull();
+    expect(unknownShortcut("/form", list)).toBeNull();
+    expect(unknownShortcut("/", list)).toBeNull();
+    expect(unknownShortcut("/ 后面有空格", list)).toBeNull();
+    expect(unknownShortcut("see /xyz", list)).toBeNull();
+    expect(unknownShortcut("https://example.org/xyz", list)).toBeNull();
   });
 });

@@ -65,3 +65,14 @@ export function slashQuery(text: string, caret: number): { start: number; query:
   if (!m) return null;
   return { start: before.length - m[2].length - 1, query: m[2] };
 }
+
+/**
+ * The "/shortcut" a message starts with when no phrase has that shortcut (any language), or
+ * null: Enter on such text is most likely a mistyped quick phrase, not a message to send.
+ */
+export function unknownShortcut(text: string, phrases: readonly Phrase[]): string | null {
+  const m = /^\s*\/([^\s/]+)/.exec(text);
+  if (!m) return null;
+  const name = m[1].toLowerCase();
+  return phrases.some((p) => p.shortcut.toLowerCase() === name) ? null : `/${m[1]}`;
+}
