@@ -1,6 +1,7 @@
 // The sign-in screen: POST /api/login sets the desk_session cookie.
 import { useState } from "preact/hooks";
 import * as api from "./api";
+import { apiErrorText } from "./errors";
 import { t } from "./i18n";
 import { unlockAudio } from "./notify";
 
@@ -27,7 +28,7 @@ export function Login(props: { notice?: string; onDone: () => void; onLang: () =
       } else if (err instanceof api.ApiError && err.status === 0) {
         setError(t("networkError"));
       } else {
-        setError(t("loginError", { message: err instanceof Error ? err.message : String(err) }));
+        setError(t("loginError", { message: apiErrorText(err) }));
       }
     } finally {
       setBusy(false);

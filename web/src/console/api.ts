@@ -22,15 +22,16 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** A JSON call; with `contentType`, `body` is sent as it is (a file to import). */
+export async function call<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
   const init: RequestInit = {
     method,
     credentials: "same-origin",
     headers: { Accept: "application/json" },
   };
   if (body !== undefined) {
-    init.headers = { ...init.headers, "Content-Type": "application/json" };
-    init.body = JSON.stringify(body);
+    init.headers = { ...init.headers, "Content-Type": contentType ?? "application/json" };
+    init.body = contentType ? (body as BodyInit) : JSON.stringify(body);
   }
   let resp: Response;
   try {
