@@ -7,6 +7,7 @@ import * as api from "./api";
 import type { DeskClient } from "./client";
 import { apiErrorText } from "./errors";
 import { dateTime, duration, has, type Key, lang, t } from "./i18n";
+import { languageName } from "./languages";
 import { Linkified } from "./linkify";
 import type { AnswerKind, TicketDetail, TicketSummary } from "./types";
 
@@ -88,9 +89,10 @@ export function Backlog(props: { client: DeskClient; onNotice: (text: string) =>
                   <span class="meta">
                     <strong>#{tk.id}</strong>
                     <span>{c.libraryName(tk.library, lang())}</span>
-                    <span class="lang">{tk.language}</span>
+                    <span class="lang">{languageName(tk.language, lang())}</span>
                     <span class={`kind kind-${tk.kind}`}>{t(`kind_${tk.kind}` as Key)}</span>
                   </span>
+                  {tk.handed_off_by === "system" && <span class="by-desk small">{t("handedOffBySystem")}</span>}
                   <span class="preview">{tk.question}</span>
                   <span class="meta small">
                     <span class="muted">{t("submittedAt", { t: dateTime(tk.submitted_at) })}</span>
@@ -238,7 +240,7 @@ function TicketPane(props: {
           <span class={`kind kind-${tk.kind}`}>{t(`kind_${tk.kind}` as Key)}</span>
         </h2>
         <p class="chat-meta">
-          {c.libraryName(tk.library, lang())} · <span class="lang">{tk.language}</span> ·{" "}
+          {c.libraryName(tk.library, lang())} · <span class="lang">{languageName(tk.language, lang())}</span> ·{" "}
           <span class={`ticket-state state-${tk.state}`}>{t(`ticketState_${tk.state}` as Key)}</span>
           {holder && tk.state === "claimed" && ` · ${t("claimedBy", { name: holder })}`} ·{" "}
           {t("submittedAt", { t: dateTime(tk.submitted_at) })}
@@ -249,6 +251,11 @@ function TicketPane(props: {
             </>
           )}
         </p>
+        {tk.handed_off_by === "system" && (
+          <p class="by-desk small" role="note">
+            {t("handedOffBySystem")}
+          </p>
+        )}
         <button type="button" class="link" onClick={() => setRefresh((n) => n + 1)}>
           {t("refresh")}
         </button>

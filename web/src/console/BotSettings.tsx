@@ -2,10 +2,10 @@
 // admins edit; everyone else sees the same settings read-only.
 import { useEffect, useState } from "preact/hooks";
 import * as api from "./api";
-import { ApiError } from "./api";
 import { Dialog } from "./Dialog";
 import { apiErrorText } from "./errors";
-import { has, type Key, t } from "./i18n";
+import { has, type Key, lang, t } from "./i18n";
+import { languageName } from "./languages";
 import type { BotConfig, BotSettings as Settings, BotText } from "./types";
 
 const SWITCHES = ["greeting", "waiting", "faq"] as const;
@@ -157,10 +157,8 @@ function TextEditor(props: { text: BotText; canEdit: boolean; onSaved: (body: st
       props.onSaved(stored, custom);
       setSaved(true);
     } catch (e) {
-      // bad_template names the offending placeholder or brace in its message.
-      if (e instanceof ApiError && e.error.code === "bad_template") {
-        setError(t("err_bad_template", { message: e.error.message }));
-      } else setError(apiErrorText(e));
+      // bad_template: the placeholder or brace at fault, in the UI's language (errors.ts).
+      setError(apiErrorText(e));
     } finally {
       setBusy(false);
     }
@@ -170,7 +168,7 @@ function TextEditor(props: { text: BotText; canEdit: boolean; onSaved: (body: st
     <li class="bot-text" data-key={x.key} data-language={x.language}>
       <label class="block" for={id}>
         <span>
-          <strong>{label}</strong> <span class="lang">{x.language}</span>{" "}
+          <strong>{label}</strong> <span class="lang">{languageName(x.language, lang())}</span>{" "}
           <span class="muted small">{x.custom ? t("botCustom") : t("botDefault")}</span>
         </span>
       </label>

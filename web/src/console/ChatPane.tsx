@@ -5,18 +5,21 @@ import { tabId } from "./ChatTabs";
 import { Composer } from "./Composer";
 import { focusComposer } from "./dom";
 import { errorText } from "./errors";
+import type { Checker } from "./etiquette";
 import { clockTime, type Key, lang, t } from "./i18n";
+import { languageName } from "./languages";
 import { Linkified } from "./linkify";
-import type { Message, Phrase } from "./types";
+import type { DeskError, Message, Phrase } from "./types";
 
 export function ChatPane(props: {
   client: DeskClient;
   chat: Chat;
   phrases: Phrase[];
   phraseError: string | null;
+  etiquette: Checker;
   onTransfer: () => void;
   onHandoff: () => void;
-  onError: (text: string) => void;
+  onError: (error: DeskError) => void;
 }) {
   const { client: c, chat } = props;
   const con = chat.consultation;
@@ -41,7 +44,7 @@ export function ChatPane(props: {
     const ack = await c.close(chat.id);
     setClosing(false);
     setConfirmClose(false);
-    if (!ack.ok) props.onError(errorText(ack.error));
+    if (!ack.ok) props.onError(ack.error);
   };
 
   // The reader has read up to readerRead: mark the last of my public messages at or below it.
@@ -66,7 +69,7 @@ export function ChatPane(props: {
           </h2>
           <p class="chat-meta">
             <span class="library">{c.libraryName(con.library, lang())}</span> ·{" "}
-            <span class="lang">{con.language}</span> ·{" "}
+            <span class="lang">{languageName(con.language, lang())}</span> ·{" "}
             <span class={`state state-${con.state}`}>{t(`state_${con.state}` as Key)}</span>
           </p>
         </div>
@@ -180,7 +183,7 @@ export function ChatPane(props: {
       {ended ? (
         <p class="muted composer-ended">{t("ended")}</p>
       ) : (
-        <Composer key={chat.id} client={c} chat={chat} phrases={props.phrases} />
+        <Composer key={chat.id} client={c} chat={chat} phrases={props.phrases} etiquette={props.etiquette} />
       )}
     </section>
   );

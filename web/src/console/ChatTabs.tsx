@@ -2,6 +2,7 @@
 import { type Chat, type DeskClient, isEnded } from "./client";
 import { focusComposer } from "./dom";
 import { type Key, lang, t } from "./i18n";
+import { languageName } from "./languages";
 
 export function tabId(id: number): string {
   return `chat-tab-${id}`;
@@ -52,7 +53,7 @@ export function ChatTabs(props: { client: DeskClient }) {
               {typing && <span class="typing-dot" aria-hidden="true">…</span>}
             </span>
             <span class="tab-meta">
-              {c.libraryName(chat.consultation.library, lang())} · {chat.consultation.language}
+              {c.libraryName(chat.consultation.library, lang())} · {languageName(chat.consultation.language, lang())}
               {ended && ` · ${t(`state_${chat.consultation.state}` as Key)}`}
             </span>
             {n > 0 && (

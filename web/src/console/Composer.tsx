@@ -1,8 +1,13 @@
 // The composer: Enter sends (Shift+Enter for a new line), "/" opens the quick-phrase picker,
 // Alt+1…9 inserts the Nth phrase, Alt+N switches between a reply and a private staff note.
+// Before a reply goes out, a "/shortcut" no phrase has and the etiquette helper's flags are
+// shown under the input; a second Enter (or "仍然发送") sends it as it is.
 import { useRef, useState } from "preact/hooks";
 import type { Chat, DeskClient } from "./client";
-import { t } from "./i18n";
+import { ComposerChecks } from "./ComposerChecks";
+import { type Checker, checkMessage, type Flag } from "./etiquette";
+import { lang, t } from "./i18n";
+import { languageName } from "./languages";
 import {
   DEFAULT_MINUTES,
   fillMinutes,
@@ -10,6 +15,7 @@ import {
   needsMinutes,
   search,
   slashQuery,
+  unknownShortcut,
 } from "./phrases";
 import type { Phrase } from "./types";
 
@@ -31,13 +37,20 @@ interface MinutesAsk {
   value: string;
 }
 
-export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phrase[] }) {
+export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phrase[]; etiquette: Checker }) {
   const { client: c, chat } = props;
   const [value, setValueState] = useState(chat.draft);
   const [picker, setPicker] = useState<Picker | null>(null);
   const [minutes, setMinutes] = useState<MinutesAsk | null>(null);
   const [privateMode, setPrivateState] = useState(chat.privateMode);
   const [error, setError] = useState<string | null>(null);
+  /** "/xyz" with no such phrase: told once for exactly this text; a second send sends it. */
+  const [slash, setSlash] = useState<{ body: string; shortcut: string } | null>(null);
+  /** The etiquette flags on screen (after a first send), checked again as the text changes. */
+  const [flags, setFlags] = useState<Flag[]>([]);
+  const flagsShown = useRef(false);
+  /** Flags the consultant has been shown: a send goes out when every current flag was seen. */
+  const seen = useRef(new Set<string>());
   const ta = useRef<HTMLTextAreaElement>(null);
   const minutesInput = useRef<HTMLInputElement>(null);
 
@@ -49,10 +62,18 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
     chat.draft = v;
   };
 
+  /** The text changed: the hint about a "/shortcut" goes, the flags on screen follow the text. */
+  const recheck = (text: string, isPrivate = privateMode) => {
+    setSlash(null);
+    if (flagsShown.current) setFlags(isPrivate ? [] : checkMessage(text, props.etiquette));
+  };
+
   const setPrivate = (on: boolean) => {
     setPrivateState(on);
     chat.privateMode = on;
     if (on) c.stopTyping(chat.id);
+    // Staff notes never reach the reader: nothing to check.
+    recheck(ta.current?.value ?? value, on);
   };
 
   const caretTo = (pos: number) => {
@@ -66,7 +87,9 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
 
   const insertText = (text: string, start: number, end: number) => {
     const current = ta.current?.value ?? value;
-    setValue(current.slice(0, start) + text + current.slice(end));
+    const next = current.slice(0, start) + text + current.slice(end);
+    setValue(next);
+    recheck(next);
     caretTo(start + text.length);
   };
 
@@ -98,17 +121,43 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
     caretTo(minutes.start);
   };
 
-  const send = () => {
+  /** Send, unless something should be looked at first; `anyway` is the deliberate second send. */
+  const send = (anyway = false) => {
     const body = value.replace(/\s+$/, "");
     if (!body.trim()) return;
     if ([...body].length > MAX_CHARS) {
       setError(t("err_message_too_long", { limit: MAX_CHARS }));
       return;
     }
+    if (!anyway) {
+      // A "/shortcut" the picker found nothing for is a mistyped phrase far more often than a
+      // message: say so, and send it only on a second Enter.
+      const unknown =
+        picker && matches.length === 0 ? `/${picker.query}` : unknownShortcut(body, props.phrases);
+      if (unknown && slash?.body !== body) {
+        setSlash({ body, shortcut: unknown });
+        setPicker(null);
+        return;
+      }
+      if (!privateMode) {
+        const found = checkMessage(body, props.etiquette);
+        if (found.some((f) => !seen.current.has(f.key))) {
+          for (const f of found) seen.current.add(f.key);
+          flagsShown.current = true;
+          setFlags(found);
+          setPicker(null);
+          return;
+        }
+      }
+    }
     setError(null);
     c.send(chat.id, body, privateMode);
     setValue("");
     setPicker(null);
+    setSlash(null);
+    setFlags([]);
+    flagsShown.current = false;
+    seen.current.clear();
     caretTo(0);
   };
 
@@ -116,6 +165,7 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
     const el = e.currentTarget as HTMLTextAreaElement;
     setValue(el.value);
     setError(null);
+    recheck(el.value);
     const caret = el.selectionStart ?? el.value.length;
     const sq = slashQuery(el.value, caret);
     setPicker(sq ? { start: sq.start, end: caret, query: sq.query, index: 0 } : null);
@@ -145,6 +195,11 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
         }
       }
     }
+    if (e.key === "Escape" && slash) {
+      e.preventDefault();
+      setSlash(null);
+      return;
+    }
     if (e.altKey && !e.ctrlKey && /^Digit[1-9]$/.test(e.code)) {
       e.preventDefault();
       const p = ordered[Number(e.code.slice(5)) - 1];
@@ -164,6 +219,7 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
   };
 
   const listId = `phrase-list-${chat.id}`;
+  const checksId = `composer-checks-${chat.id}`;
   return (
     <div class={`composer${privateMode ? " note-mode" : ""}`}>
       {picker && (
@@ -186,7 +242,7 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
                 <span class="shortcut">/{p.shortcut}</span>
                 <span class="title">{p.title}</span>
                 <span class="scope">{t(p.scope === "library" ? "phraseScope_library" : "phraseScope_personal")}</span>
-                <span class="phrase-lang">{p.language}</span>
+                <span class="phrase-lang">{languageName(p.language, lang())}</span>
                 <span class="preview">{p.body}</span>
               </div>
             ))
@@ -230,9 +286,16 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
         placeholder={privateMode ? t("composerPlaceholderNote") : t("composerPlaceholder")}
         aria-controls={picker ? listId : undefined}
         aria-activedescendant={picker && matches.length ? `${listId}-${picker.index}` : undefined}
+        aria-describedby={slash || (flags.length && !privateMode) ? checksId : undefined}
         onInput={onInput}
         onKeyDown={onKeyDown}
         onBlur={() => c.stopTyping(chat.id)}
+      />
+      <ComposerChecks
+        id={checksId}
+        slash={slash?.shortcut ?? null}
+        flags={privateMode ? [] : flags}
+        onSendAnyway={() => send(true)}
       />
       {error && (
         <p class="error" role="alert">
@@ -248,7 +311,7 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
           />
           {t("privateNoteHint")}
         </label>
-        <button type="button" class="primary" onClick={send} disabled={!value.trim()}>
+        <button type="button" class="primary" onClick={() => send()} disabled={!value.trim()}>
           {privateMode ? t("saveNote") : t("send")}
         </button>
       </div>

@@ -5,9 +5,11 @@ import { Backlog } from "./Backlog";
 import { BotSettings } from "./BotSettings";
 import { ChatPane } from "./ChatPane";
 import { ChatTabs } from "./ChatTabs";
-import { type Alerts, type Chat, DeskClient } from "./client";
+import { type Alerts, type BacklogReminder, type Chat, DeskClient } from "./client";
+import { ETIQUETTE_CHANGED, loadEtiquette } from "./ComposerChecks";
 import { focusComposer } from "./dom";
-import { apiErrorText, errorText } from "./errors";
+import { apiErrorText, describeError } from "./errors";
+import { makeChecker } from "./etiquette";
 import { HandoffDialog } from "./HandoffDialog";
 import { type Key, lang, t } from "./i18n";
 import { LogoutDialog } from "./LogoutDialog";
@@ -16,16 +18,20 @@ import { PhraseManager } from "./PhraseManager";
 import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
 import { TransferDialog } from "./TransferDialog";
-import type { Consultation, Me, Message, Phrase } from "./types";
+import type { Consultation, DeskError, Me, Message, Phrase } from "./types";
 
 interface Toast {
   id: number;
   text: string;
   kind: "info" | "error";
+  /** An error code the console has no words for, shown in small print. */
+  code?: string | null;
 }
 
 /** Notices disappear after this long (they stay in the console's chat where it matters). */
 const TOAST_MS = 10_000;
+/** The etiquette lists are loaded again when the page comes back after this long. */
+const ETIQUETTE_STALE_MS = 5 * 60_000;
 
 export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notice?: string) => void }) {
   const [, setTick] = useState(0);
@@ -46,19 +52,28 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
   const toastSeq = useRef(0);
   const clientRef = useRef<DeskClient | null>(null);
 
-  const toast = (text: string, kind: "info" | "error" = "info") => {
+  const toast = (text: string, kind: "info" | "error" = "info", code: string | null = null) => {
     const id = ++toastSeq.current;
-    setToasts((list) => [...list.slice(-4), { id, text, kind }]);
+    setToasts((list) => [...list.slice(-4), { id, text, kind, code }]);
     window.setTimeout(() => setToasts((list) => list.filter((x) => x.id !== id)), TOAST_MS);
   };
+  /** An error from the desk, in words (never the desk's English message). */
+  const errorToast = (e: DeskError) => {
+    const w = describeError(e);
+    toast(w.text, "error", w.code);
+  };
+  const [etiquette, setEtiquette] = useState(() => makeChecker());
+  const etiquetteAt = useRef(0);
 
   const client = useMemo(() => {
     const alerts: Alerts = {
+      // Notifications name the reader's library only: never the question or the message
+      // (privacy, norm 6), and none while muted.
       newChat(c: Consultation) {
         beep("chat");
         const lib = clientRef.current?.libraryName(c.library, lang()) ?? c.library;
         if (pageInBackground()) {
-          desktopNotify(t("newChatNotice", { library: lib }), c.subject, `chat-${c.id}`, () =>
+          desktopNotify(t("newChatNotice", { library: lib }), `chat-${c.id}`, () =>
             clientRef.current?.activate(c.id),
           );
         }
@@ -67,13 +82,17 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         const background = pageInBackground();
         if (background || clientRef.current?.activeId !== chat.id) beep("message");
         if (background && m.author_kind === "reader") {
-          desktopNotify(
-            t("newMessageNotice", { id: chat.consultation.reader_id }),
-            m.body.slice(0, 140),
-            `chat-${chat.id}`,
-            () => clientRef.current?.activate(chat.id),
+          const lib = clientRef.current?.libraryName(chat.consultation.library, lang()) ?? chat.consultation.library;
+          desktopNotify(t("newMessageNotice", { library: lib }), `chat-${chat.id}`, () =>
+            clientRef.current?.activate(chat.id),
           );
         }
+      },
+      backlogReminder(ticketId: number, what: BacklogReminder) {
+        const text = t(`backlogDue_${what}` as Key, { id: ticketId });
+        toast(text);
+        beep("message");
+        if (pageInBackground()) desktopNotify(text, `ticket-${ticketId}`, () => setView("backlog"));
       },
       toast(key: string, vars: Record<string, string | number>, kind?: "info" | "error") {
         toast(t(key as Key, vars), kind);
@@ -99,10 +118,17 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     }
   };
 
+  const refreshEtiquette = async () => {
+    etiquetteAt.current = Date.now();
+    const checker = await loadEtiquette();
+    if (checker) setEtiquette(checker);
+  };
+
   useEffect(() => {
     const off = client.subscribe(rerender);
     client.start();
     void loadPhrases();
+    void refreshEtiquette();
     api
       .libraries()
       .then((libs) => client.addLibraries(libs))
@@ -112,8 +138,11 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     // Timers on screen (waiting times, offer deadlines, typing expiry) move every second.
     const tick = window.setInterval(rerender, 1000);
     const onVisible = () => {
-      if (document.visibilityState === "visible") client.markActiveRead();
+      if (document.visibilityState !== "visible") return;
+      client.markActiveRead();
+      if (Date.now() - etiquetteAt.current > ETIQUETTE_STALE_MS) void refreshEtiquette();
     };
+    const onEtiquette = () => void refreshEtiquette();
     const onGesture = () => unlockAudio();
     const onKey = (e: KeyboardEvent) => {
       if (document.querySelector('[role="dialog"]')) return;
@@ -128,6 +157,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     window.addEventListener("pointerdown", onGesture);
     window.addEventListener("keydown", onGesture);
     window.addEventListener("keydown", onKey);
+    window.addEventListener(ETIQUETTE_CHANGED, onEtiquette);
     return () => {
       off();
       client.stop();
@@ -137,6 +167,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
       window.removeEventListener("pointerdown", onGesture);
       window.removeEventListener("keydown", onGesture);
       window.removeEventListener("keydown", onKey);
+      window.removeEventListener(ETIQUETTE_CHANGED, onEtiquette);
     };
   }, [client]);
 
@@ -215,7 +246,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         <Backlog client={client} onNotice={(m) => toast(m)} />
       ) : (
       <div class="layout">
-        <Sidebar client={client} onError={(m) => toast(m, "error")} />
+        <Sidebar client={client} onError={errorToast} />
         <main class="chats" aria-label={t("chats")}>
           <ChatTabs client={client} />
           {active ? (
@@ -225,9 +256,10 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
               chat={active}
               phrases={phrases}
               phraseError={phraseError}
+              etiquette={etiquette}
               onTransfer={() => setDialog({ kind: "transfer", id: active.id })}
               onHandoff={() => setDialog({ kind: "handoff", id: active.id })}
-              onError={(m) => toast(m, "error")}
+              onError={errorToast}
             />
           ) : (
             <p class="empty">{t("noChats")}</p>
@@ -239,7 +271,10 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
       <div class="toasts" role="status" aria-live="polite">
         {toasts.map((x) => (
           <div key={x.id} class={`toast toast-${x.kind}`}>
-            <span>{x.text}</span>
+            <span>
+              {x.text}
+              {x.code && <small class="toast-code">{t("errorCode", { code: x.code })}</small>}
+            </span>
             <button
               type="button"
               class="link"
@@ -285,7 +320,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
             setDialog(null);
             const ack = await client.setStatus("away");
             if (ack.ok) toast(t("logoutAwayDone"));
-            else toast(errorText(ack.error), "error");
+            else errorToast(ack.error);
           }}
           onLogout={() => void logout(true)}
           onClose={() => setDialog(null)}

@@ -3,7 +3,8 @@ import { useState } from "preact/hooks";
 import * as api from "./api";
 import { Dialog } from "./Dialog";
 import { apiErrorText } from "./errors";
-import { t } from "./i18n";
+import { lang, t } from "./i18n";
+import { languageName } from "./languages";
 import type { Phrase } from "./types";
 
 interface Draft {
@@ -88,7 +89,7 @@ export function PhraseManager(props: {
               {list.map((p) => (
                 <li key={p.id} data-phrase={p.id}>
                   <div class="phrase-head">
-                    <code>/{p.shortcut}</code> <strong>{p.title}</strong> <span class="muted">{p.language}</span>
+                    <code>/{p.shortcut}</code> <strong>{p.title}</strong> <span class="muted">{languageName(p.language, lang())}</span>
                     {editable(p) && (
                       <span class="phrase-actions">
                         <button
@@ -171,7 +172,7 @@ export function PhraseManager(props: {
               >
                 {languages.map((l) => (
                   <option key={l} value={l}>
-                    {l}
+                    {languageName(l, lang())}
                   </option>
                 ))}
               </select>

@@ -1,17 +1,18 @@
 // Offers waiting for this consultant's answer, and the readers waiting in the queue.
 import type { DeskClient } from "./client";
-import { errorText } from "./errors";
 import { duration, lang, t } from "./i18n";
+import { languageName } from "./languages";
+import type { DeskError } from "./types";
 
-export function Sidebar(props: { client: DeskClient; onError: (text: string) => void }) {
+export function Sidebar(props: { client: DeskClient; onError: (error: DeskError) => void }) {
   const c = props.client;
   const now = Date.now();
   const offers = [...c.offers.values()];
   const elapsed = (now - c.queueFetchedAt) / 1000;
 
-  const act = async (fn: () => Promise<{ ok: boolean; error?: { code: string; message: string } }>) => {
+  const act = async (fn: () => Promise<{ ok: boolean; error?: DeskError }>) => {
     const ack = await fn();
-    if (!ack.ok && ack.error) props.onError(errorText(ack.error));
+    if (!ack.ok && ack.error) props.onError(ack.error);
   };
 
   return (
@@ -31,7 +32,7 @@ export function Sidebar(props: { client: DeskClient; onError: (text: string) => 
                 <li key={oc.id} class="offer" data-consultation={oc.id}>
                   <div class="meta">
                     <strong>{c.libraryName(oc.library, lang())}</strong>
-                    <span class="lang">{oc.language}</span>
+                    <span class="lang">{languageName(oc.language, lang())}</span>
                     {left !== null && <span class="deadline">{t("offerExpires", { s: left })}</span>}
                   </div>
                   <p class="preview">{oc.subject}</p>
@@ -61,7 +62,7 @@ export function Sidebar(props: { client: DeskClient; onError: (text: string) => 
               <li key={q.consultation_id} class="queue-item" data-consultation={q.consultation_id}>
                 <div class="meta">
                   <strong>{c.libraryName(q.library, lang())}</strong>
-                  <span class="lang">{q.language}</span>
+                  <span class="lang">{languageName(q.language, lang())}</span>
                   <span class="waited">{t("waited", { t: duration(q.waiting_seconds + elapsed) })}</span>
                 </div>
                 <p class="preview">{q.preview}</p>

@@ -6,6 +6,7 @@ import type { DeskClient } from "./client";
 import { Dialog } from "./Dialog";
 import { errorText } from "./errors";
 import { type Key, lang, t } from "./i18n";
+import { languageNames } from "./languages";
 import type { Colleague, Library } from "./types";
 
 export function TransferDialog(props: { client: DeskClient; chatId: number; onClose: () => void }) {
@@ -111,7 +112,7 @@ export function TransferDialog(props: { client: DeskClient; chatId: number; onCl
                     <span class="name">{x.name}</span>
                     <span class="muted">
                       {libName(c.librariesById.get(x.library_id))} · {t(`status_${x.status}` as Key)} ·{" "}
-                      {x.load}/{x.capacity} · <span class={speaks ? "" : "warn"}>{x.languages.join(", ")}</span>
+                      {x.load}/{x.capacity} · <span class={speaks ? "" : "warn"}>{languageNames(x.languages, lang())}</span>
                       {!ok && ` · ${x.status !== "online" ? t("colleagueNotOnline") : t("colleagueFull")}`}
                     </span>
                   </label>
@@ -126,7 +127,7 @@ export function TransferDialog(props: { client: DeskClient; chatId: number; onCl
               <option value="">—</option>
               {libraries.map((l) => (
                 <option key={l.code} value={l.code}>
-                  {libName(l)} ({l.code}){l.languages ? ` · ${l.languages.join(", ")}` : ""}
+                  {libName(l)} ({l.code}){l.languages ? ` · ${languageNames(l.languages, lang())}` : ""}
                 </option>
               ))}
             </select>

@@ -267,3 +267,34 @@ describe("the console's outbox against the desk", () => {
     expect(new DeskClient(ME, alerts).outbox.all()).toEqual([]);
   });
 });
+
+describe("backlog reminders", () => {
+  it("tells the consultant of the reminders of tickets they hold, and refreshes on every change", async () => {
+    vi.useFakeTimers();
+    desk([]);
+    const told: Array<[number, string]> = [];
+    const client = new DeskClient(ME, { ...alerts, backlogReminder: (id, what) => told.push([id, what]) });
+    clients.push(client);
+    client.start();
+    const socket = sockets[sockets.length - 1];
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    const before = client.backlogVersion;
+    const changed = (ticket_id: number, what: string, consultant_id: number | null) =>
+      socket.fire("backlog.changed", { ticket_id, library_id: 1, what, consultant_id });
+    changed(7, "due_soon", ME.id);
+    changed(8, "overdue", ME.id);
+    changed(9, "reminder", ME.id);
+    changed(10, "reminder", ME.id + 1); // a colleague's ticket
+    changed(11, "overdue", null); // nobody holds it: only the pool's flag
+    changed(12, "claimed", ME.id); // not a reminder
+    changed(13, "something_new", ME.id);
+    expect(told).toEqual([
+      [7, "due_soon"],
+      [8, "overdue"],
+      [9, "reminder"],
+    ]);
+    await vi.advanceTimersByTimeAsync(500); // the lists refresh once per burst
+    expect(client.backlogVersion).toBe(before + 1);
+  });
+});

@@ -3,6 +3,7 @@
 // (resume, paging, seq order and de-duplication, the outbox) live apart from the views.
 
 import { io, type Socket } from "socket.io-client";
+import { errorText } from "./errors";
 import { type OutboxItem, Outbox, shouldRetry } from "./outbox";
 import { newClientMsgId, readJson, remove, writeJson } from "./storage";
 import { insertBySeq, lastSeq, resumeList, unreadCount } from "./sync";
@@ -78,6 +79,20 @@ export interface Alerts {
   toast(key: string, vars: Record<string, string | number>, kind?: "info" | "error"): void;
   /** The session ended (signed out in another tab or device, expired, deactivated). */
   expired(why: "elsewhere" | "expired"): void;
+  /** A backlog ticket this consultant holds is due within a day, overdue, or still unanswered. */
+  backlogReminder?(ticketId: number, what: BacklogReminder): void;
+}
+
+export type BacklogReminder = "due_soon" | "overdue" | "reminder";
+
+const REMINDERS: ReadonlySet<string> = new Set(["due_soon", "overdue", "reminder"]);
+
+/** What backlog.changed carries (docs/protocol.md). */
+export interface BacklogChanged {
+  ticket_id: number;
+  library_id: number;
+  what: string;
+  consultant_id: number | null;
 }
 
 /** Written at sign-out so that the other tabs of this browser sign out too. */
@@ -226,7 +241,8 @@ export class DeskClient {
       this.connected = p.connected;
       this.changed();
     });
-    socket.on("backlog.changed", () => {
+    socket.on("backlog.changed", (p: BacklogChanged) => {
+      this.onBacklogChanged(p);
       window.clearTimeout(this.backlogTimer);
       this.backlogTimer = window.setTimeout(() => {
         this.backlogVersion++;
@@ -237,6 +253,13 @@ export class DeskClient {
     window.addEventListener("online", this.onBrowserOnline);
     window.addEventListener("offline", this.onBrowserOffline);
     window.addEventListener("storage", this.onStorage);
+  }
+
+  /** The scheduled reminders (due_soon, overdue, reminder) are told to the ticket's holder. */
+  onBacklogChanged(p: BacklogChanged): void {
+    if (!p || typeof p !== "object" || !REMINDERS.has(p.what)) return;
+    if (p.consultant_id !== this.me.id || !Number.isInteger(p.ticket_id)) return;
+    this.alerts.backlogReminder?.(p.ticket_id, p.what as BacklogReminder);
   }
 
   private onStorage = (e: StorageEvent): void => {
@@ -964,7 +987,7 @@ export class DeskClient {
         reason: ack.error,
       });
     } else {
-      this.alerts.toast("sendFailed", { reason: ack.error.message }, "error");
+      this.alerts.toast("sendFailed", { reason: errorText(ack.error) }, "error");
     }
     this.changed();
     this.flush();

@@ -1,5 +1,6 @@
-// Alerts for a new chat or a new message while the consultant looks elsewhere: a short beep
-// made with WebAudio (no audio file) and a desktop notification. Mute is kept in localStorage.
+// Alerts for a new chat, a new message or a form-service reminder while the consultant looks
+// elsewhere: a short beep made with WebAudio (no audio file) and a desktop notification without
+// the message text. Mute silences both and is kept in localStorage.
 
 const MUTE_KEY = "desk.console.muted";
 
@@ -85,11 +86,16 @@ export function pageInBackground(): boolean {
   return document.visibilityState !== "visible" || !document.hasFocus();
 }
 
-export function desktopNotify(title: string, body: string, tag: string, onClick: () => void): void {
-  if (!notificationsSupported() || Notification.permission !== "granted") return;
+/**
+ * A desktop notification, unless muted (the mute switch silences notifications as well as the
+ * sound). For readers' privacy (norm 6 of live service) it carries a title only, such as
+ * "新消息 · 示例市公共图书馆读者": never the text of a message or a question, which would show
+ * on a locked or shared screen.
+ */
+export function desktopNotify(title: string, tag: string, onClick: () => void): void {
+  if (muted || !notificationsSupported() || Notification.permission !== "granted") return;
   try {
-    // The body is plain text; a notification never renders markup.
-    const n = new Notification(title, { body, tag, silent: true });
+    const n = new Notification(title, { tag, silent: true });
     n.onclick = () => {
       window.focus();
       onClick();
