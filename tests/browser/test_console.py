@@ -8,15 +8,21 @@ what the consultant sees.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy import text as sql
+from sqlalchemy import update
 
 from desk.app import SIO_KEY
+from desk.backlog.actions import sweep_overdue
 from desk.demo import DEMO_PASSWORD
+from desk.models import Ticket
 from tests.browser.conftest import HostSite
 from tests.harness import Node, Reader
 
@@ -51,11 +57,11 @@ async def go_online(page: Page) -> None:
 
 
 async def reader_asks(
-    node: Node, site: HostSite, question: str, library: str = "demo-pl"
+    node: Node, site: HostSite, question: str, library: str = "demo-pl", language: str = "zh-CN"
 ) -> tuple[Reader, int]:
     r = await Reader.register(node.base, library, origin=site.origin)
     await r.connect(origin=site.origin)
-    opened = await r.open(question)
+    opened = await r.open(question, language=language)
     return r, int(opened["consultation"]["id"])
 
 
@@ -140,7 +146,9 @@ async def test_offers_chats_unread_phrases_and_private_notes(
     await accept_offer(page, q1)
     await expect(tab(page, c1)).to_have_attribute("aria-selected", "true")
     await expect(tab(page, c1)).to_contain_text("示例市公共图书馆")
-    await expect(tab(page, c1)).to_contain_text("zh-CN")
+    # Languages by name, not by code.
+    await expect(tab(page, c1)).to_contain_text("中文")
+    await expect(tab(page, c1)).not_to_contain_text("zh-CN")
     await expect(log(page)).to_contain_text(q1)
     await expect(page.get_by_test_id("load")).to_have_text("接待 1/4")
     await r1.wait_for("consultation", lambda c: c["state"] == "assigned")
@@ -231,7 +239,7 @@ async def test_reload_restores_every_chat_and_the_outbox(
     await r1.say(c1, "需要预约吗？")
     await expect(log(page)).to_contain_text("需要预约吗？", timeout=SEEN_MS)
     await tab(page, c2).click()
-    await send(page, "请用读者证登录 VPN。")
+    await send(page, "请用读者证登录校外访问系统。")
 
     # More than one page (500) of messages: the reload must page on with `history`.
     for start in range(1, 521, 40):
@@ -246,7 +254,7 @@ async def test_reload_restores_every_chat_and_the_outbox(
         await expect(log(page)).to_contain_text(text)
     await expect(log(page).locator(".msg", has_text=re.compile(r"第\d+条"))).to_have_count(520)
     await tab(page, c2).click()
-    for text in (q2, "请用读者证登录 VPN。"):
+    for text in (q2, "请用读者证登录校外访问系统。"):
         await expect(log(page)).to_contain_text(text)
 
     # A dropped network: the reply waits in the outbox, shown as such, and goes out after
@@ -357,3 +365,327 @@ async def test_direct_assignment_opens_a_tab_without_an_offer(
     await expect(log(page)).to_contain_text(q)
     await send(page, "本学期截止到6月1日。")
     await r.wait_for("message", lambda m: m["body"] == "本学期截止到6月1日。")
+
+
+#: Stands in for the browser's notifications: records what the page asks for (permission is
+#: granted), and lets a test say the page is in the background (document.hasFocus false).
+NOTIFICATIONS = """
+window.__notes = [];
+window.__background = false;
+class RecordedNotification {
+  constructor(title, options) {
+    window.__notes.push({ title, options: options || {} });
+    this.onclick = null;
+  }
+  close() {}
+}
+RecordedNotification.permission = "granted";
+RecordedNotification.requestPermission = () => Promise.resolve("granted");
+Object.defineProperty(window, "Notification", {
+  value: RecordedNotification, configurable: true, writable: true,
+});
+const hasFocus = Document.prototype.hasFocus;
+Document.prototype.hasFocus = function () {
+  return window.__background ? false : hasFocus.call(this);
+};
+"""
+
+
+async def console_with_notifications(new_page: Any, node: Node, username: str) -> Page:
+    page: Page = await new_page()
+    await page.add_init_script(NOTIFICATIONS)
+    await page.goto(f"{node.base}/console/")
+    await sign_in(page, username)
+    await expect(page.get_by_text("已连接", exact=True)).to_be_visible(timeout=SEEN_MS)
+    return page
+
+
+async def notes(page: Page) -> list[dict[str, Any]]:
+    return list(await page.evaluate("window.__notes"))
+
+
+async def test_desktop_notifications_hide_the_text_and_respect_mute(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page = await console_with_notifications(new_page, live_desk, "wang")
+    await go_online(page)
+    await page.evaluate("window.__background = true")
+
+    # A new chat: the reader's library only, never their question (privacy, norm 6).
+    q = "我的借书证号是 A12345，忘了密码怎么办？"
+    r, cid = await reader_asks(live_desk, host_site, q)
+    await page.wait_for_function("window.__notes.length === 1", timeout=SEEN_MS)
+    first = {
+        "title": "新咨询 · 示例市公共图书馆读者",
+        "options": {"tag": f"chat-{cid}", "silent": True},
+    }
+    assert await notes(page) == [first]
+    await accept_offer(page, q)
+
+    # A new message from the reader: again no text.
+    await r.say(cid, "身份证号 110101199001011234")
+    await page.wait_for_function("window.__notes.length === 2", timeout=SEEN_MS)
+    second = (await notes(page))[1]
+    assert second == {
+        "title": "新消息 · 示例市公共图书馆读者",
+        "options": {"tag": f"chat-{cid}", "silent": True},
+    }
+    assert "A12345" not in json.dumps(await notes(page))
+    assert "110101" not in json.dumps(await notes(page))
+
+    # Muted: no sound and no notification either.
+    await page.get_by_role("button", name="静音").click()
+    unmute = page.get_by_role("button", name="取消静音")
+    await expect(unmute).to_have_attribute("aria-pressed", "true")
+    await r.say(cid, "还在吗？")
+    await expect(log(page)).to_contain_text("还在吗？", timeout=SEEN_MS)
+    await page.wait_for_timeout(500)
+    assert len(await notes(page)) == 2
+
+    # The switch is kept in the browser; unmuted, notifications come again (in English too).
+    await page.get_by_role("button", name="取消静音").click()
+    await page.get_by_role("button", name="English").click()
+    await r.say(cid, "hello?")
+    await page.wait_for_function("window.__notes.length === 3", timeout=SEEN_MS)
+    assert (await notes(page))[2]["title"] == "New message · reader of Demo City Public Library"
+    await page.get_by_role("button", name="中文").click()
+
+
+async def session_cookie(page: Page) -> str:
+    for c in await page.context.cookies():
+        if c["name"] == "desk_session":
+            return str(c["value"])
+    raise AssertionError("no desk_session cookie")
+
+
+async def claim_over_http(node: Node, page: Page, ticket_id: int) -> None:
+    cookie = await session_cookie(page)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{node.base}/api/backlog/{ticket_id}/claim",
+            headers={"Cookie": f"desk_session={cookie}"},
+        ) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+
+
+async def test_backlog_reminders_reach_the_holder_only(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    wang = await console_with_notifications(new_page, live_desk, "wang")
+    await wang.get_by_role("radio", name="离开").click()
+    li = await signed_in(new_page, live_desk, "li")
+    await li.get_by_role("radio", name="离开").click()
+
+    tickets = []
+    for q in ("请帮我找《图书馆学概论》1985年版的全文", "想要一篇关于地方志编纂的硕士论文"):
+        r, cid = await reader_asks(live_desk, host_site, q)
+        handed = await r.ok("handoff", {"consultation_id": cid, "kind": "document"})
+        tickets.append(int(handed["ticket"]["id"]))
+    late, soon = tickets
+    for tid in tickets:
+        await claim_over_http(live_desk, wang, tid)
+
+    # With the live node's clock: `late` passed 72 hours two days ago and was last reminded
+    # 25 hours ago (the daily reminder is due); `soon` has less than a day of its 72 left.
+    now = datetime.fromtimestamp(live_desk.desk.clock.now(), UTC)
+    async with live_desk.desk.sessions.begin() as s:
+        await s.execute(
+            update(Ticket)
+            .where(Ticket.id == late)
+            .values(
+                submitted_at=now - timedelta(hours=121),
+                overdue_at=now - timedelta(hours=49),
+                reminded_at=now - timedelta(hours=25),
+            )
+        )
+        await s.execute(
+            update(Ticket)
+            .where(Ticket.id == soon)
+            .values(submitted_at=now - timedelta(hours=49), handed_off_by="system")
+        )
+    await wang.evaluate("window.__background = true")
+    await sweep_overdue(live_desk.desk)  # the scheduler's own sweep may be first: same result
+
+    reminder = f"编号 {late} 的表单咨询仍未答复"
+    due = f"编号 {soon} 的表单咨询距72小时还有不到一天"
+    toasts = wang.locator(".toasts")
+    await expect(toasts.get_by_text(reminder)).to_be_visible(timeout=SEEN_MS)
+    await expect(toasts.get_by_text(due)).to_be_visible(timeout=SEEN_MS)
+    await wang.wait_for_function("window.__notes.length === 2", timeout=SEEN_MS)
+    assert sorted(n["title"] for n in await notes(wang)) == sorted([reminder, due])
+    assert all(set(n["options"]) == {"tag", "silent"} for n in await notes(wang))
+
+    # Only the holder is told; a colleague's console just refreshes its lists.
+    await li.wait_for_timeout(1000)
+    await expect(li.locator(".toasts")).not_to_contain_text("表单咨询")
+
+    # A ticket the desk kept for a reader who left unserved says so.
+    await wang.get_by_role("button", name="表单咨询", exact=True).click()
+    await wang.get_by_role("button", name="我领取的").click()
+    row = wang.locator(f'.ticket-row[data-ticket="{soon}"]')
+    await expect(row).to_contain_text("读者离开前未获接待，由咨询台转入", timeout=SEEN_MS)
+    other = wang.locator(f'.ticket-row[data-ticket="{late}"]')
+    await expect(other).not_to_contain_text("由咨询台转入")
+
+    # Muted: the next reminder is a toast only.
+    await toasts.locator(".toast", has_text=reminder).get_by_role("button", name="关闭").click()
+    await expect(toasts.get_by_text(reminder)).to_have_count(0)
+    await wang.get_by_role("button", name="静音").click()
+    async with live_desk.desk.sessions.begin() as s:
+        await s.execute(
+            update(Ticket).where(Ticket.id == late).values(reminded_at=now - timedelta(hours=25))
+        )
+    await sweep_overdue(live_desk.desk)
+    await expect(toasts.get_by_text(reminder)).to_be_visible(timeout=SEEN_MS)
+    assert len(await notes(wang)) == 2
+
+
+async def test_queue_shows_who_waits_and_busy_takes_no_new_offers(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page = await signed_in(new_page, live_desk, "wang")
+    await page.get_by_role("radio", name="忙碌").click()
+    await expect(page.get_by_role("radio", name="忙碌")).to_have_attribute("aria-checked", "true")
+
+    q1 = "请问古籍阅览室几点开门？我想查一本清代的地方志。"
+    r1, c1 = await reader_asks(live_desk, host_site, q1)
+    q2 = "Do you lend e-books to readers outside the city?"
+    r2, c2 = await reader_asks(live_desk, host_site, q2, language="en")
+
+    # The queue: library, language by name, time waited (counting), the first question.
+    first = page.locator(f'.queue-item[data-consultation="{c1}"]')
+    second = page.locator(f'.queue-item[data-consultation="{c2}"]')
+    await expect(first).to_be_visible(timeout=SEEN_MS)
+    await expect(second).to_be_visible(timeout=SEEN_MS)
+    await expect(page.locator(".queue-item").first).to_have_attribute("data-consultation", str(c1))
+    await expect(first.locator("strong")).to_have_text("示例市公共图书馆")
+    await expect(first.locator(".lang")).to_have_text("中文")
+    await expect(second.locator(".lang")).to_have_text("英文")
+    await expect(first.locator(".preview")).to_have_text(q1)
+    await expect(second.locator(".preview")).to_have_text(q2)
+    await expect(page.locator("#queue-title .badge")).to_have_text("2")
+    waited = first.locator(".waited")
+    await expect(waited).to_have_text(re.compile(r"^已等 \d+ 秒$"))
+    before = int(re.sub(r"\D", "", await waited.inner_text()))
+    await expect(waited).not_to_have_text(f"已等 {before} 秒", timeout=5000)
+
+    # Busy keeps what one holds and takes nothing new, however long readers wait.
+    await page.wait_for_timeout(3000)
+    await expect(page.locator(".offer")).to_have_count(0)
+    await expect(page.get_by_text("暂无分配给您的咨询。")).to_be_visible()
+
+    await page.get_by_role("button", name="English").click()
+    await expect(first.locator(".lang")).to_have_text("Chinese")
+    await expect(second.locator(".lang")).to_have_text("English")
+    await expect(first.locator(".waited")).to_have_text(re.compile(r"^waiting \d+ s$"))
+    await page.get_by_role("button", name="中文").click()
+
+    # Online again: the first in line is offered at once, with the same details.
+    await go_online(page)
+    offer = page.locator(f'.offer[data-consultation="{c1}"]')
+    await expect(offer).to_be_visible(timeout=SEEN_MS)
+    await expect(offer).to_contain_text("示例市公共图书馆")
+    await expect(offer.locator(".lang")).to_have_text("中文")
+    await expect(offer.locator(".preview")).to_have_text(q1)
+    await expect(first).to_have_count(0, timeout=SEEN_MS)
+
+
+async def test_transfer_to_another_library(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    wang = await signed_in(new_page, live_desk, "wang")
+    await go_online(wang)
+    zhao = await signed_in(new_page, live_desk, "zhao")
+    await go_online(zhao)
+
+    q = "想借示例大学的一本学位论文，能帮我转过去问问吗？"
+    r, cid = await reader_asks(live_desk, host_site, q)
+    await accept_offer(wang, q)
+    await send(wang, "这篇论文在示例大学图书馆，我把您转过去。")
+
+    await wang.get_by_role("button", name="转接").click()
+    dialog = wang.get_by_role("dialog", name=f"转接对话 #{cid}")
+    # The colleague list names their library, status, load and languages (by name).
+    colleague = dialog.locator(".colleague", has_text="赵老师")
+    await expect(colleague).to_contain_text("示例大学图书馆 · 在线 · 0/4 · 中文", timeout=SEEN_MS)
+    await dialog.get_by_role("radio", name="转给其他图书馆").check()
+    choice = dialog.get_by_role("combobox", name="转给其他图书馆")
+    await expect(choice.locator('option[value="demo-ul"]')).to_have_text(
+        "示例大学图书馆 (demo-ul) · 中文"
+    )
+    await expect(dialog.get_by_role("button", name="转接")).to_be_disabled()
+    await choice.select_option("demo-ul")
+    await dialog.get_by_label("给接手同事的备注（读者看不到）").fill("读者要借本校学位论文")
+    await dialog.get_by_role("button", name="转接").click()
+    await expect(dialog).to_have_count(0)
+    await expect(tab(wang, cid)).to_have_count(0)
+    await expect(wang.get_by_text(f"对话 #{cid} 已转接。")).to_be_visible()
+
+    # The chat waits for the other library first; its consultant is offered it, with the
+    # whole history and the note (staff only), and the reader is told where they are now.
+    offer = zhao.locator(f'.offer[data-consultation="{cid}"]')
+    await expect(offer).to_be_visible(timeout=SEEN_MS)
+    await offer.get_by_role("button", name="接受").click()
+    await expect(tab(zhao, cid)).to_have_attribute("aria-selected", "true", timeout=SEEN_MS)
+    await expect(log(zhao)).to_contain_text(q)
+    await expect(log(zhao)).to_contain_text("这篇论文在示例大学图书馆，我把您转过去。")
+    await expect(log(zhao).locator(".msg.note", has_text="读者要借本校学位论文")).to_be_visible()
+    await r.wait_for(
+        "message", lambda m: m["author_kind"] == "system" and "示例大学图书馆" in m["body"]
+    )
+    assert all("本校学位论文" not in m["body"] for m in r.messages(cid))
+    await send(zhao, "您好，我是示例大学图书馆的咨询员。")
+    await r.wait_for("message", lambda m: m["body"] == "您好，我是示例大学图书馆的咨询员。")
+
+
+async def test_alt_digit_inserts_the_nth_phrase_of_the_chats_language(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    page = await signed_in(new_page, live_desk, "wang")
+    await go_online(page)
+    q = "请问怎么续借？"
+    r, cid = await reader_asks(live_desk, host_site, q)
+    await accept_offer(page, q)
+
+    # The library's phrases in the chat's language come first: 3 is "wait" (正在查找).
+    await composer(page).press("Alt+3")
+    await expect(composer(page)).to_have_value("请您不要着急，我正在为您查找，请稍候。")
+    # Inserted at the caret.
+    await composer(page).fill("您好。")
+    await composer(page).press("End")
+    await composer(page).press("Alt+5")
+    await expect(composer(page)).to_have_value(
+        "您好。文献已发送给您，请查收。如无法打开，请告诉我。"
+    )
+    # 2 (busy) asks for the minutes first; Esc leaves the text as it was.
+    await composer(page).fill("")
+    await composer(page).press("Alt+2")
+    minutes = page.get_by_role("spinbutton", name="请读者等候几分钟？")
+    await expect(minutes).to_be_focused()
+    await minutes.press("Escape")
+    await expect(minutes).to_have_count(0)
+    await expect(composer(page)).to_have_value("")
+    await composer(page).press("Alt+2")
+    await page.get_by_role("spinbutton", name="请读者等候几分钟？").press("Enter")
+    await expect(composer(page)).to_have_value(
+        "您好，咨询员正在为其他读者解答，请您稍候约5分钟，我们会尽快回复您。"
+    )
+    await composer(page).press("Enter")
+    await r.wait_for("message", lambda m: "约5分钟" in m["body"])
+
+    # An English chat gets the English phrases first.
+    q2 = "How do I renew a book?"
+    r2, c2 = await reader_asks(live_desk, host_site, q2, language="en")
+    await accept_offer(page, q2)
+    await expect(tab(page, c2)).to_have_attribute("aria-selected", "true")
+    await expect(tab(page, c2)).to_contain_text("英文")
+    await composer(page).press("Alt+3")
+    await expect(composer(page)).to_have_value("Please bear with me while I look this up for you.")
+    # The 7th is the first of the other language's.
+    await composer(page).fill("")
+    await composer(page).press("Alt+7")
+    await expect(composer(page)).to_have_value(
+        re.compile("^您好！欢迎使用全国图书馆参考咨询联盟实时咨询")
+    )
