@@ -15,6 +15,7 @@ import { type Key, lang, t } from "./i18n";
 import { LogoutDialog } from "./LogoutDialog";
 import { beep, desktopNotify, pageInBackground, unlockAudio } from "./notify";
 import { PhraseManager } from "./PhraseManager";
+import { SettingsDialog, type SettingsPage } from "./SettingsPages";
 import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
 import { TransferDialog } from "./TransferDialog";
@@ -45,6 +46,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     | { kind: "handoff"; id: number }
     | { kind: "phrases" }
     | { kind: "bots" }
+    | { kind: "settings"; page: SettingsPage }
     | { kind: "logout" }
     | null
   >(null);
@@ -206,6 +208,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         onLogout={() => void logout()}
         onPhrases={() => setDialog({ kind: "phrases" })}
         onBots={() => setDialog({ kind: "bots" })}
+        onSettings={(page) => setDialog({ kind: "settings", page })}
       />
       {client.statusNotice && (
         <p class="conn-banner status-notice" role="status">
@@ -311,6 +314,9 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         />
       )}
       {dialog?.kind === "bots" && <BotSettings onClose={() => setDialog(null)} />}
+      {dialog?.kind === "settings" && (
+        <SettingsDialog page={dialog.page} me={props.me} onClose={() => setDialog(null)} />
+      )}
       {dialog?.kind === "logout" && (
         <LogoutDialog
           client={client}

@@ -10,6 +10,7 @@ import {
   setMuted,
   unlockAudio,
 } from "./notify";
+import { type SettingsPage, SettingsLinks } from "./SettingsPages";
 import type { Status } from "./types";
 
 const STATUSES: Status[] = ["online", "busy", "away"];
@@ -20,6 +21,7 @@ export function TopBar(props: {
   onLogout: () => void;
   onPhrases: () => void;
   onBots: () => void;
+  onSettings?: (page: SettingsPage) => void;
 }) {
   const c = props.client;
   const [muted, setMutedState] = useState(isMuted());
@@ -92,6 +94,7 @@ export function TopBar(props: {
         <button type="button" class="link" onClick={props.onBots}>
           {t("botSettings")}
         </button>
+        {props.onSettings && <SettingsLinks onOpen={props.onSettings} />}
         <button
           type="button"
           class="link"
