@@ -729,3 +729,43 @@ async def test_queue_status_when_nobody_is_online_and_not_after_a_reload(
     await expect(queue_line(page)).to_have_text(
         "No librarian is online right now. You can keep waiting or leave a message."
     )
+
+
+async def test_long_wait_offer_follows_the_librarys_threshold(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    # demo-pl offers the form after 20 minutes (the default is 10).
+    await bots(live_desk, '{"long_wait_minutes": 20}')
+    # li takes one chat at a time and holds reader A's; with no ended chats yet, each chat is
+    # taken to last 6 minutes, so the n-th in line waits about 6n minutes.
+    await sql(live_desk, "UPDATE consultants SET max_chats = 1 WHERE username = 'li'")
+    li = await consultant(live_desk, "li")
+    _a, cid_a = await other_reader_asks(live_desk, host_site, "读者甲的问题")
+    assert int((await li.accept_next())["consultation"]["id"]) == cid_a
+    await other_reader_asks(live_desk, host_site, "读者乙的问题")
+
+    async def reader_asks(question: str) -> Page:
+        page: Page = await new_page(await site(host_site, live_desk))
+        await open_widget(page)
+        await send(page, question)
+        await expect(bubble(page, question).locator(".st")).to_be_hidden()
+        await widget_consultation(page)
+        return page
+
+    second = await reader_asks("第二位读者的问题")  # second in line: about 12 minutes
+    await other_reader_asks(live_desk, host_site, "读者丙的问题")
+    fourth = await reader_asks("第四位读者的问题")  # fourth: about 24 minutes
+
+    await tell_waiting(live_desk)
+    await expect(queue_line(second)).to_have_text("排队中：您前面还有 1 位读者，预计等待约 12 分钟")
+    await expect(queue_line(fourth)).to_have_text("排队中：您前面还有 3 位读者，预计等待约 24 分钟")
+    offer = "改为留言"
+    await expect(panel(fourth).get_by_role("button", name=offer)).to_be_visible()
+    await expect(panel(second).get_by_role("button", name=offer)).to_be_hidden()
+    # The next statuses say the same; then at the default threshold 12 minutes is long.
+    await tell_waiting(live_desk)
+    await expect(panel(second).get_by_role("button", name=offer)).to_be_hidden()
+    await bots(live_desk, '{"long_wait_minutes": 10}')
+    await tell_waiting(live_desk)
+    await expect(panel(second).get_by_role("button", name=offer)).to_be_visible()
+    await expect(queue_line(second)).to_have_text(re.compile(r"约 12 分钟$"))

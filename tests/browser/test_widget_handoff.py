@@ -103,6 +103,7 @@ async def test_reader_leaves_a_waiting_chat_and_reads_the_answer(
                 "ahead": 1,
                 "minutes": minutes,
                 "consultants_online": True,
+                "offer_form": shown,  # the desk's word (the library's long-wait threshold)
             },
             room=reader_room(reader_id),
             namespace="/reader",

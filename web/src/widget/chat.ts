@@ -52,6 +52,9 @@ export interface QueuePosition {
   ahead: number;
   minutes: number | null;
   consultants_online: boolean;
+  /** The wait reached the library's long-wait threshold or nobody is online: offer the form
+   * service. Absent on older desks. */
+  offer_form?: boolean;
 }
 
 export type { DeskError };

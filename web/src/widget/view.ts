@@ -365,7 +365,9 @@ export class View {
 
     text(this.queue, this.queueText());
     const q = c.queued;
-    this.offer.hidden = this.leaving || !q || (q.consultants_online && (q.minutes ?? 0) < 10);
+    // The desk says when (the library's long-wait threshold, or nobody online); an older desk
+    // does not, and then only nobody online offers it.
+    this.offer.hidden = this.leaving || !q || !(q.offer_form ?? !q.consultants_online);
     text(this.offerText, tr("leaveOffer"));
     text(this.offerBtn, tr("leaveInstead"));
 
