@@ -58,9 +58,23 @@ def composer(page: Page, name: str = "输入消息") -> Any:
     return page.get_by_role("textbox", name=name)
 
 
+async def details_shown(page: Page) -> None:
+    """The library's public details have come (the header shows its name, not the generic
+    title): what the start view offers from them is decided by then."""
+    await expect(panel(page).locator("h2.title")).not_to_have_text(
+        re.compile(r"^(在线咨询|Live help)$")
+    )
+
+
 async def open_widget(page: Page) -> None:
+    """Open the panel, ready to write. With nobody online the widget offers the form first
+    (test_widget_hours.py); this then goes on to wait in the queue, as a reader may."""
     await launcher(page).click()
     await expect(panel(page)).to_be_visible()
+    await details_shown(page)
+    wait = panel(page).get_by_role("button", name="在线排队等待")
+    if await wait.is_visible():
+        await wait.click()
     await expect(composer(page)).to_be_focused()
 
 
@@ -546,8 +560,9 @@ async def test_full_page_mode(live_desk: Node, host_site: HostSite, new_page: An
 
 async def test_desk_chat_page(live_desk: Node, new_page: Any) -> None:
     """The desk's own full-page chat (``/chat/{code}``), same origin as the desk."""
+    wang = await consultant(live_desk)  # online first: the page offers the chat at once
     page = await new_page(f"{live_desk.base}/chat/demo-pl?lang=en")
-    wang = await consultant(live_desk)
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
     await expect(panel(page)).to_have_accessible_name("Demo City Public Library live help")
     await send_en(page, "A question from the desk's own page")
     offer = await wang.wait_for("offer")

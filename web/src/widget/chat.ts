@@ -15,6 +15,12 @@ export interface LibraryRef {
 export interface LibraryInfo extends LibraryRef {
   languages: string[];
   phone: string | null;
+  /** Within the library's service hours now; null when it sets none (absent on older desks). */
+  open_now?: boolean | null;
+  /** The next opening when closed: an ISO time with the library's UTC offset. */
+  opens_at?: string | null;
+  /** Per language the library serves: is anyone who could answer such a reader online. */
+  live?: Record<string, boolean>;
 }
 
 export interface Person {
@@ -89,6 +95,8 @@ const TYPING_SEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 /** A queue status that is not renewed (the bot sends one every 5 s) is dropped after this. */
 const QUEUE_STALE_MS = 20000;
+/** The library's public details (hours, who is online) are asked for at most this often. */
+export const INFO_MS = 60000;
 
 function randomId(): string {
   const b = new Uint8Array(16);
@@ -136,6 +144,12 @@ export class Chat {
   private retryTimer = 0;
   private queueTimer = 0;
   private starting = false;
+  /** When the library's details were last asked for (-Infinity: never, or it failed). */
+  private infoAt = -Infinity;
+  private infoLoading: Promise<void> | null = null;
+  private infoTimer = 0;
+  /** The panel is open: keep the library's details fresh. */
+  private watching = false;
   /** The current chat ended and the reader has seen that: it is no longer kept in storage. */
   private endSeen = false;
   /** Consultants seen in this chat, so earlier messages keep their author's name. */
@@ -225,16 +239,48 @@ export class Chat {
     this.store.save(this.saved);
   }
 
-  async loadLibrary(): Promise<void> {
-    try {
-      const r = await fetch(`${this.desk}/api/libraries/${encodeURIComponent(this.library)}`);
-      const body = (await r.json()) as { ok: boolean; library?: LibraryInfo };
-      if (body.ok && body.library) this.info = body.library;
-      else if (r.status === 404) this.setConn("fatal");
-    } catch {
-      // The header falls back to a generic title; the socket reports the network state.
+  /** Fetch the library's public details (name, languages, phone, hours, who is online). */
+  loadLibrary(): Promise<void> {
+    if (this.infoLoading) return this.infoLoading;
+    this.infoAt = Date.now();
+    this.infoLoading = (async () => {
+      try {
+        const r = await fetch(`${this.desk}/api/libraries/${encodeURIComponent(this.library)}`, { cache: "no-store" });
+        const body = (await r.json()) as { ok: boolean; library?: LibraryInfo };
+        if (body.ok && body.library) this.info = body.library;
+        else {
+          this.infoAt = -Infinity;
+          if (r.status === 404) this.setConn("fatal");
+        }
+      } catch {
+        // The header falls back to a generic title; the socket reports the network state.
+        this.infoAt = -Infinity;
+      }
+      this.infoLoading = null;
+      this.onChange();
+    })();
+    return this.infoLoading;
+  }
+
+  /**
+   * The panel opened or closed. While it is open the library's details are kept fresh: asked
+   * for now unless the last request is under `INFO_MS` old, then every `INFO_MS` while no chat
+   * is under way (the start view shows the hours and who is online; a chat needs neither).
+   */
+  watchLibrary(open: boolean): void {
+    this.watching = open;
+    this.refreshLibrary();
+  }
+
+  private refreshLibrary(): void {
+    clearTimeout(this.infoTimer);
+    if (!this.watching) return;
+    let wait = this.infoAt + INFO_MS - Date.now();
+    if (wait <= 0) {
+      if (!this.info || this.cid === null) void this.loadLibrary();
+      wait = INFO_MS;
     }
-    this.onChange();
+    this.infoTimer = window.setTimeout(() => this.refreshLibrary(), Math.max(wait, 1000));
   }
 
   // ---- connection -------------------------------------------------------------------------
@@ -612,9 +658,10 @@ export class Chat {
     else this.onNotice("cannotEnd");
   }
 
-  /** Leave an ended consultation behind and show the start view. */
+  /** Leave an ended consultation behind and show the start view (with fresh details). */
   newChat(): void {
     this.forget();
+    this.refreshLibrary();
   }
 
   setLang(lang: string): void {

@@ -14,6 +14,9 @@ const MAX_QUESTION = 4000;
 export class Leave {
   /** The ticket just left: the form shows its number and link until the reader goes back. */
   result: TicketRef | null = null;
+  /** The form can be left for the chat ("Cancel"); not when it is offered first, before the
+   * reader wrote (the view offers its own way to chat then). */
+  cancellable = true;
   private busy = false;
 
   private readonly heading = h("h3", { class: "lt", tabindex: "-1" });
@@ -180,5 +183,6 @@ export class Leave {
     text(this.submitBtn, tr(this.busy ? "submitting" : "submit"));
     this.submitBtn.disabled = this.busy;
     text(this.cancelBtn, tr("cancel"));
+    this.cancelBtn.hidden = !this.cancellable;
   }
 }

@@ -31,7 +31,6 @@ function mount(): void {
   }
   views.push(view);
   view.render();
-  void chat.loadLibrary();
   // Connect at once only where a conversation may go on (a stored token, a chat or an unsent
   // message) or in full-page mode; otherwise wait until the reader opens the panel, so a page
   // view does not create a visitor.

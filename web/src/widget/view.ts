@@ -4,6 +4,7 @@
 import css from "./widget.css?inline";
 import { Chat, type DeskError, type Message } from "./chat";
 import { dayTime, h, hhmm, link, linkify, text } from "./dom";
+import { type Gate, gateOf, opening } from "./hours";
 import { langName, t, type Lang, type TextKey } from "./i18n";
 import { Leave } from "./leave";
 import { lastReadSeq, unsent } from "./messages";
@@ -18,6 +19,11 @@ export class View {
   private confirming: "" | "end" | "clear" = "";
   /** The form service's form is shown instead of the chat. */
   private leaving = false;
+  /** Outside service hours or with nobody online, the start view offers the form first (a
+   * "gate"); the reader chose to chat all the same. */
+  private chatAnyway = false;
+  /** The gate shown by the last render, if any. */
+  private gate: Gate | null = null;
   private ticketsShown = "";
   private notice = "";
   private reconnectedUntil = 0;
@@ -46,6 +52,11 @@ export class View {
   private readonly offerText = h("span");
   private readonly offerBtn = h("button", { type: "button", onclick: () => this.openLeave() });
   private readonly offer = h("div", { class: "offer", hidden: true }, this.offerText, this.offerBtn);
+  // Before the reader writes, outside service hours or with nobody online: said plainly, above
+  // the form, with a way to chat all the same when someone could answer.
+  private readonly availText = h("p", { class: "avail-text" });
+  private readonly availBtn = h("button", { type: "button", onclick: () => this.passGate() });
+  private readonly avail = h("div", { class: "avail", hidden: true, "aria-live": "polite" }, this.availText, this.availBtn);
   private readonly intro = h("div", { class: "intro" });
   private readonly tickets = h("div", { class: "tickets", hidden: true });
   private readonly log = h("div", { class: "log", role: "log", "aria-live": "polite", tabindex: "0" });
@@ -60,6 +71,7 @@ export class View {
   private readonly leaveBtn = h("button", { type: "button", class: "link", onclick: () => this.openLeave() });
   private readonly clearBtn = h("button", { type: "button", class: "link", onclick: () => this.ask("clear") });
   private readonly leave: Leave;
+  private readonly shadow: ShadowRoot;
 
   constructor(
     private readonly chat: Chat,
@@ -69,7 +81,7 @@ export class View {
     this.host = document.createElement("div");
     this.host.setAttribute("data-desk-widget", chat.library);
     this.host.setAttribute("data-mode", mode);
-    const shadow = this.host.attachShadow({ mode: "open" });
+    const shadow = (this.shadow = this.host.attachShadow({ mode: "open" }));
     // A constructed stylesheet also works on host pages whose CSP forbids inline styles.
     let style: HTMLStyleElement | null = null;
     try {
@@ -105,6 +117,7 @@ export class View {
       this.queue,
       this.offer,
       this.confirm,
+      this.avail,
       this.intro,
       this.tickets,
       this.log,
@@ -118,7 +131,7 @@ export class View {
     this.panel.addEventListener("keydown", (e) => {
       if (e.key !== "Escape") return;
       if (this.confirming) this.ask("");
-      else if (this.leaving) this.closeLeave();
+      else if (this.leaving && this.leave.cancellable) this.closeLeave();
       else if (mode === "launcher") this.setOpen(false, true);
     });
     this.launcher.append(this.launcherText, this.badge);
@@ -140,6 +153,7 @@ export class View {
     };
     this.open = mode === "page" || chat.panelWasOpen;
     this.syncVisible();
+    chat.watchLibrary(this.open);
   }
 
   private tr(key: TextKey, vars?: Record<string, string | number>): string {
@@ -148,12 +162,35 @@ export class View {
 
   setOpen(open: boolean, focusLauncher = open === false): void {
     if (this.mode === "page") open = true;
+    const was = this.open;
     this.open = open;
     this.chat.rememberOpen(open);
     if (open) void this.chat.start();
+    if (open !== was) this.chat.watchLibrary(open);
     this.syncVisible();
-    if (open) (this.leaving ? this.leave.q : this.input.disabled ? this.newBtn : this.input).focus();
+    if (open) this.focusMain();
     else if (focusLauncher) this.launcher.focus();
+  }
+
+  /** Focus what the panel is about now: the form, the text box, or "start a new chat". */
+  private focusMain(): void {
+    (this.leaving || this.gate ? this.leave.q : this.input.disabled ? this.newBtn : this.input).focus();
+  }
+
+  /** The reader chats although the library is closed or nobody is online: what they wrote in
+   * the form goes into the text box. */
+  private passGate(): void {
+    this.chatAnyway = true;
+    this.gate = null;
+    this.leaving = false;
+    this.leave.result = null;
+    if (!this.input.value.trim() && this.leave.q.value.trim()) {
+      this.input.value = this.leave.q.value;
+      this.leave.q.value = "";
+    }
+    this.notice = "";
+    this.render();
+    this.input.focus();
   }
 
   private syncVisible(): void {
@@ -190,6 +227,7 @@ export class View {
     await this.chat.clear();
     this.leave.reset();
     this.leaving = false;
+    this.chatAnyway = false;
     this.input.value = "";
     this.notice = this.tr("cleared");
     this.render();
@@ -210,13 +248,14 @@ export class View {
     this.notice = "";
     this.leave.result = null;
     this.render();
-    (this.input.disabled ? this.newBtn : this.input).focus();
+    this.focusMain();
   }
 
   private newChat(): void {
     this.notice = "";
+    this.chatAnyway = false;
     this.chat.newChat();
-    this.input.focus();
+    this.focusMain();
   }
 
   private submit(e: Event): void {
@@ -277,6 +316,31 @@ export class View {
     return place + (q.minutes ? this.tr("queueMinutes", { n: q.minutes }) : "");
   }
 
+  /** Show or lift the gate (the form first, before the reader writes). */
+  private updateGate(gate: Gate | null): void {
+    const was = this.gate;
+    this.gate = gate;
+    const focused = this.shadow.activeElement;
+    if (gate && !was) {
+      // The form takes the text box's place: a draft goes into the question, the focus follows.
+      // (A form the reader opened already stays as it is, a ticket just left with it.)
+      if (!this.leaving) this.leave.open(this.input.value);
+      if (focused === this.input) queueMicrotask(() => this.leave.q.focus());
+    } else if (!gate && was && !this.leaving) {
+      // Someone came online, or the desk opened, while the form was shown. What the reader
+      // wrote there stays, now with a way back to the chat; an empty form gives way to it.
+      if (this.leave.q.value.trim() || this.leave.result) this.leaving = true;
+      else if (focused && this.leave.el.contains(focused)) queueMicrotask(() => this.input.focus());
+    }
+  }
+
+  /** The gate's words: the hours or nobody online, and what the reader can do. */
+  private gateText(gate: Gate): string {
+    if (gate.kind === "nobody") return this.tr("nobodyNow");
+    const when = gate.opensAt ? opening(gate.opensAt, this.lang) : "";
+    return [when ? this.tr("closedNext", { when }) : this.tr("closedNoNext"), this.tr(gate.chat ? "closedLive" : "closedForm")].join("\n");
+  }
+
   private bubble(key: string, kind: string, who: string, body: string, status: string, at = ""): HTMLElement {
     let el = this.items.get(key);
     if (!el) {
@@ -310,6 +374,12 @@ export class View {
     const tr = (k: TextKey, v?: Record<string, string | number>) => this.tr(k, v);
     const lib = this.libName(c.info) || tr("title");
     const consultation = c.consultation;
+    // The start view: nothing written yet. Outside service hours or with nobody online it
+    // offers the form first; a chat under way (or a message on its way) is never interrupted.
+    const start = c.cid === null && c.outbox.length === 0 && c.failed.length === 0;
+    const gate = start && !this.chatAnyway && c.conn !== "fatal" ? gateOf(c.info, this.lang) : null;
+    this.updateGate(gate);
+    const form = this.leaving || !!gate;
 
     this.host.lang = this.lang;
     text(this.launcherText, tr("launcher"));
@@ -367,7 +437,7 @@ export class View {
     const q = c.queued;
     // The desk says when (the library's long-wait threshold, or nobody online); an older desk
     // does not, and then only nobody online offers it.
-    this.offer.hidden = this.leaving || !q || !(q.offer_form ?? !q.consultants_online);
+    this.offer.hidden = form || !q || !(q.offer_form ?? !q.consultants_online);
     text(this.offerText, tr("leaveOffer"));
     text(this.offerBtn, tr("leaveInstead"));
 
@@ -378,19 +448,27 @@ export class View {
     text(this.yesBtn, tr(clearing ? "clearYes" : "confirmYes"));
     text(this.noBtn, tr(clearing ? "cancel" : "confirmNo"));
 
+    this.avail.hidden = !gate;
+    if (gate) {
+      text(this.availText, this.gateText(gate));
+      this.availBtn.hidden = !gate.chat;
+      text(this.availBtn, tr(gate.kind === "closed" ? "chatAnyway" : "waitAnyway"));
+    }
+
     // The form service's form takes the place of the chat while it is shown.
-    this.leave.el.hidden = !this.leaving;
-    if (this.leaving) this.leave.render();
-    for (const el of [this.log, this.typing, this.composer]) el.hidden = this.leaving;
+    this.leave.el.hidden = !form;
+    this.leave.cancellable = !gate;
+    if (form) this.leave.render();
+    for (const el of [this.log, this.typing, this.composer]) el.hidden = form;
     text(this.leaveBtn, tr("leave"));
-    this.leaveBtn.hidden = this.leaving || c.conn === "fatal";
+    this.leaveBtn.hidden = form || c.conn === "fatal";
     text(this.clearBtn, tr("clear"));
     this.clearBtn.hidden = !c.hasData && !c.active;
 
-    // The start view: greeting, languages and phone.
-    const start = c.cid === null && c.outbox.length === 0 && c.failed.length === 0;
-    this.intro.hidden = !start || this.leaving;
-    this.renderTickets(!c.active && !this.leaving);
+    // The start view: greeting, languages and phone (with a gate: the reader's tickets above
+    // the form).
+    this.intro.hidden = !start || form;
+    this.renderTickets(!c.active && (!form || !!gate) && !this.leave.result);
     if (start) {
       const lines = [tr("welcome", { lib })];
       if (c.info) {
@@ -435,7 +513,7 @@ export class View {
     if (stick) this.log.scrollTop = this.log.scrollHeight;
 
     text(this.typing, c.consultantTyping ? tr("typing") : "");
-    this.endbar.hidden = !ended || this.leaving;
+    this.endbar.hidden = !ended || form;
     text(this.endText, ended);
     text(this.newBtn, tr("newChat"));
     text(this.alert, this.notice);
