@@ -784,3 +784,14 @@ async def test_long_wait_offer_follows_the_librarys_threshold(
     await tell_waiting(live_desk)
     await expect(panel(second).get_by_role("button", name=offer)).to_be_visible()
     await expect(queue_line(second)).to_have_text(re.compile(r"约 12 分钟$"))
+
+
+async def test_widget_text_is_utf8_whatever_the_page_says(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    """Many library sites are still GBK, and a classic script without a charset is read in
+    the page's encoding (or its tag's ``charset``): the desk says UTF-8 with the script."""
+    page = await new_page(await site(host_site, live_desk, attrs='charset="gbk"'))
+    await expect(launcher(page).locator("span").first).to_have_text("在线咨询")
+    await open_widget(page)
+    await expect(panel(page).get_by_role("heading", name="示例市公共图书馆")).to_be_visible()
