@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -18,6 +19,10 @@ from desk.bus import EventBus
 from desk.clock import Clock
 from desk.context import Desk
 from desk.db import make_engine, make_sessionmaker, reader_engine
+from desk.delivery.actions import purge_files
+from desk.delivery.api import add_delivery_routes
+from desk.delivery.ledger import add_ledger_routes
+from desk.delivery.storage import LocalStorage
 from desk.directory import Directory
 from desk.etiquette import add_etiquette_routes
 from desk.events import StaffLoggedOut
@@ -43,6 +48,8 @@ SIO_KEY = web.AppKey("sio", DeskServer)
 ROUTER_KEY = web.AppKey("router", Router)
 #: The 72-hour sweep of the backlog runs this often (once across nodes).
 OVERDUE_SWEEP_SECONDS = 60.0
+#: Stored files past their retention are removed this often (once across nodes).
+PURGE_SECONDS = 3600.0
 
 
 async def make_state(settings: Settings) -> SharedState:
@@ -74,6 +81,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     add_backlog_routes(app)
     add_etiquette_routes(app)
     add_library_settings_routes(app)
+    add_delivery_routes(app)
+    add_ledger_routes(app)
     add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -81,7 +90,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         sessions = make_sessionmaker(engine)
         reads = make_sessionmaker(reader_engine(engine))
         state = await make_state(settings)
-        store = MessageStore(engine, reader_engine(engine))
+        desk_clock = clock or Clock()
+        store = MessageStore(
+            engine,
+            reader_engine(engine),
+            # Messages carry the desk's time: the tests' clock when they move it.
+            now=lambda: datetime.fromtimestamp(desk_clock.now(), UTC),
+        )
         await store.start()
         desk = Desk(
             settings=settings,
@@ -91,8 +106,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             state=state,
             bus=EventBus(),
             store=store,
-            clock=clock or Clock(),
+            clock=desk_clock,
             directory=Directory(reads),
+            files=LocalStorage(settings.files_dir),
         )
         Fanout(sio, desk).attach(desk.bus)
         bots = Bots(desk)
@@ -130,6 +146,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                 [
                     ("waiting-bot", WAIT_TICK_SECONDS, lambda _desk: bots.tell_waiting()),
                     ("backlog-overdue", OVERDUE_SWEEP_SECONDS, sweep_overdue),
+                    ("purge-files", PURGE_SECONDS, purge_files),
                 ],
                 [("console-sessions", settings.heartbeat_seconds, console.hang_up_ended_sessions)],
             )

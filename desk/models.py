@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base, UTCDateTime, utcnow
@@ -33,6 +44,8 @@ class Library(Base):
     bot_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: The etiquette helper's own terms and restricted hosts (``desk.etiquette``).
     etiquette: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Files in chats: {"max_mb": int, "types": [family, ...]} (``desk.delivery.files``).
+    file_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -292,3 +305,52 @@ class KbEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+
+
+class LedgerEntry(Base):
+    """The delivery ledger: one row per file or link that passed through a chat (or a
+    backlog answer), written in the same commit as its message. Rows stay when the stored
+    file is purged (``file_purged_at``); they are what the alliance counts as documents
+    delivered."""
+
+    __tablename__ = "delivery_ledger"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "seq"),
+        Index("ix_delivery_ledger_created_at", "created_at"),
+        Index("ix_delivery_ledger_consultant_created", "consultant_id", "created_at"),
+        Index("ix_delivery_ledger_serving_created", "serving_library_id", "created_at"),
+        Index("ix_delivery_ledger_origin_created", "origin_library_id", "created_at"),
+        Index("ix_delivery_ledger_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultations.id"), nullable=True
+    )
+    #: The message that carried it.
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    #: to_reader (a consultant delivered it) | from_reader (the reader sent it).
+    direction: Mapped[str] = mapped_column(String(16))
+    #: file | link
+    kind: Mapped[str] = mapped_column(String(8))
+    consultant_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), nullable=True)
+    #: The library of the consultant who served the chat.
+    serving_library_id: Mapped[int | None] = mapped_column(
+        ForeignKey("libraries.id"), nullable=True
+    )
+    #: The library whose widget the reader came from.
+    origin_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id"), nullable=True)
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(String(500))
+    authors: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    doc_type: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    file_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

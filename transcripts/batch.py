@@ -18,9 +18,10 @@ database, was the cost.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from typing import Any, NamedTuple, Protocol
 
 from desk.errors import Conflict, DeskError, Forbidden, NotFound
 from desk.states import ACTIVE
-from transcripts.records import Draft, StoredMessage
+from transcripts.records import Attachment, Draft, StoredMessage
 
 _ACTIVE_STATES = frozenset(s.value for s in ACTIVE)
 
@@ -42,10 +43,12 @@ class Holder(NamedTuple):
 
 
 Result = StoredMessage | DeskError
+Now = Callable[[], datetime]
 
 
 def insert_row(m: StoredMessage) -> tuple[Any, ...]:
-    """The values of a messages row, in the writers' INSERT column order."""
+    """The values of a messages row, in the writers' INSERT column order (the attachment as
+    JSON text, or None)."""
     return (
         m.consultation_id,
         m.seq,
@@ -55,7 +58,47 @@ def insert_row(m: StoredMessage) -> tuple[Any, ...]:
         m.visibility,
         m.body,
         m.created_at,
+        None if m.attachment is None else json.dumps(m.attachment, ensure_ascii=False),
     )
+
+
+def ledger_row(m: StoredMessage, a: Attachment) -> tuple[Any, ...]:
+    """The values of a delivery_ledger row, in the writers' INSERT column order."""
+    return (
+        m.consultation_id,
+        m.seq,
+        a.direction,
+        a.kind,
+        a.consultant_id,
+        a.serving_library_id,
+        a.origin_library_id,
+        a.reader_id,
+        a.name,
+        a.size,
+        a.sha256,
+        a.content_type,
+        a.url,
+        a.title,
+        a.authors,
+        a.source,
+        a.year,
+        a.doc_type,
+        m.created_at,
+    )
+
+
+LEDGER_COLUMNS = (
+    "consultation_id, seq, direction, kind, consultant_id, serving_library_id,"
+    " origin_library_id, reader_id, file_name, size, sha256, content_type, url, title,"
+    " authors, source, year, doc_type, created_at"
+)
+
+
+def _attachment(raw: Any) -> dict[str, Any] | None:
+    if raw is None or isinstance(raw, dict):
+        return raw
+    value: dict[str, Any] = json.loads(raw)
+    return value
 
 
 def refusal(
@@ -87,6 +130,8 @@ class Plan:
 
     def __post_init__(self) -> None:
         self.results: list[Result | None] = [None] * len(self.drafts)
+        #: The new messages that carry a file or link: one ledger row each.
+        self.deliveries: list[tuple[StoredMessage, Attachment]] = []
         self._dup_of: dict[int, int] = {}
         self._groups: dict[tuple[int, int | None, int | None, bool], list[int]] = defaultdict(list)
 
@@ -148,9 +193,12 @@ class Plan:
                     now,
                     holder.reader_id,
                     holder.assignee_id,
+                    attachment=None if d.attachment is None else d.attachment.to_client(),
                 )
                 rows.append(row)
                 self.results[i] = row
+                if d.attachment is not None:
+                    self.deliveries.append((row, d.attachment))
         moved = [(cid, seq) for cid, seq in next_seq.items() if seq != current[cid].last_seq]
         return rows, moved
 
@@ -184,8 +232,9 @@ def _parse_sqlite_time(value: str) -> datetime:
 class SqliteWriter:
     """A plain sqlite3 connection owned by one worker thread: a whole batch is one hop."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, now: Now) -> None:
         self._path = path
+        self._now = now
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-writer")
         self._conn: sqlite3.Connection | None = None
 
@@ -219,7 +268,7 @@ class SqliteWriter:
                 sql = (
                     "SELECT m.consultation_id, m.seq, m.client_msg_id, m.author_kind,"  # noqa: S608 (only placeholders are joined in)
                     " m.author_id, m.visibility, m.body, m.created_at, c.reader_id,"
-                    " c.assignee_id FROM messages m"
+                    " c.assignee_id, m.attachment FROM messages m"
                     " JOIN consultations c ON c.id = m.consultation_id WHERE " + where
                 )
                 for r in conn.execute(sql, params):
@@ -235,6 +284,7 @@ class SqliteWriter:
                             _parse_sqlite_time(r[7]),
                             r[8],
                             r[9],
+                            attachment=_attachment(r[10]),
                         )
                     )
             ids = plan.with_stored(stored)
@@ -246,7 +296,7 @@ class SqliteWriter:
                     " WHERE id IN (" + marks + ")"
                 )
                 holders = [Holder(*r) for r in conn.execute(sql, ids)]
-            rows, moved = plan.assign(holders, datetime.now(UTC))
+            rows, moved = plan.assign(holders, self._now())
             if moved:
                 conn.executemany(
                     "UPDATE consultations SET last_seq = ? WHERE id = ?",
@@ -255,8 +305,23 @@ class SqliteWriter:
             if rows:
                 conn.executemany(
                     "INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind,"
-                    " author_id, visibility, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(*insert_row(r)[:7], _sqlite_time(r.created_at)) for r in rows],
+                    " author_id, visibility, body, created_at, attachment)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (*v[:7], _sqlite_time(r.created_at), v[8])
+                        for r in rows
+                        for v in (insert_row(r),)
+                    ],
+                )
+            if plan.deliveries:
+                conn.executemany(
+                    f"INSERT INTO delivery_ledger ({LEDGER_COLUMNS})"  # noqa: S608 (constant)
+                    f" VALUES ({', '.join('?' * 19)})",
+                    [
+                        (*v[:18], _sqlite_time(m.created_at))
+                        for m, a in plan.deliveries
+                        for v in (ledger_row(m, a),)
+                    ],
                 )
             conn.execute("COMMIT")
         except BaseException:
@@ -286,10 +351,11 @@ _PG_READ = (
     " SELECT 'h' AS tag, h.id AS cid, h.state, h.reader_id, h.assignee_id, h.last_seq,"
     " NULL::int AS seq, NULL::text AS client_msg_id, NULL::text AS author_kind,"
     " NULL::int AS author_id, NULL::text AS visibility, NULL::text AS body,"
-    " NULL::timestamptz AS created_at FROM h"
+    " NULL::timestamptz AS created_at, NULL::text AS attachment FROM h"
     " UNION ALL"
     " SELECT 'm', m.consultation_id, NULL, c.reader_id, c.assignee_id, NULL, m.seq,"
-    " m.client_msg_id, m.author_kind, m.author_id, m.visibility, m.body, m.created_at"
+    " m.client_msg_id, m.author_kind, m.author_id, m.visibility, m.body, m.created_at,"
+    " m.attachment::text"
     " FROM messages m JOIN consultations c ON c.id = m.consultation_id"
     " JOIN unnest($2::int[], $3::text[]) AS k(cid, cmid)"
     " ON m.consultation_id = k.cid AND m.client_msg_id = k.cmid"
@@ -299,11 +365,21 @@ _PG_READ = (
 _PG_WRITE = (
     "WITH moved AS ("
     " UPDATE consultations SET last_seq = v.seq"
-    " FROM unnest($9::int[], $10::int[]) AS v(id, seq) WHERE consultations.id = v.id)"
+    " FROM unnest($10::int[], $11::int[]) AS v(id, seq) WHERE consultations.id = v.id)"
     " INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind, author_id,"
-    " visibility, body, created_at)"
+    " visibility, body, created_at, attachment)"
+    " SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9::json FROM unnest($1::int[], $2::int[],"
+    " $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::timestamptz[],"
+    " $9::text[]) AS v(c1, c2, c3, c4, c5, c6, c7, c8, c9)"
+)
+
+#: The ledger rows of a batch's deliveries (only batches that carry files or links).
+_PG_LEDGER = (
+    f"INSERT INTO delivery_ledger ({LEDGER_COLUMNS})"  # noqa: S608 (constant)
     " SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::int[],"
-    " $6::text[], $7::text[], $8::timestamptz[])"
+    " $6::int[], $7::int[], $8::int[], $9::text[], $10::bigint[], $11::text[], $12::text[],"
+    " $13::text[], $14::text[], $15::text[], $16::text[], $17::int[], $18::text[],"
+    " $19::timestamptz[])"
 )
 
 
@@ -317,7 +393,8 @@ class AsyncpgWriter:
     So: BEGIN, one read (locks and retries), one write (seqs and messages), COMMIT.
     """
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, now: Now) -> None:
+        self._now = now
         url = engine.url.set(drivername="postgresql")
         self._dsn = url.render_as_string(hide_password=False)
         self._conn: Any = None
@@ -375,6 +452,7 @@ class AsyncpgWriter:
                     r["created_at"],
                     r["reader_id"],
                     r["assignee_id"],
+                    attachment=_attachment(r["attachment"]),
                 )
                 for r in got
                 if r["tag"] == "m"
@@ -385,14 +463,22 @@ class AsyncpgWriter:
                 for r in got
                 if r["tag"] == "h" and r["cid"] in needed
             ]
-            rows, moved = plan.assign(holders, datetime.now(UTC))
+            rows, moved = plan.assign(holders, self._now())
             if rows or moved:
                 cols: list[list[Any]] = (
                     [list(c) for c in zip(*(insert_row(r) for r in rows), strict=True)]
                     if rows
-                    else [[] for _ in range(8)]
+                    else [[] for _ in range(9)]
                 )
                 await pg.execute(_PG_WRITE, *cols, [m[0] for m in moved], [m[1] for m in moved])
+            if plan.deliveries:
+                await pg.execute(
+                    _PG_LEDGER,
+                    *[
+                        list(c)
+                        for c in zip(*(ledger_row(m, a) for m, a in plan.deliveries), strict=True)
+                    ],
+                )
             self.committing = True
             await pg.execute("COMMIT")
         except BaseException:
@@ -417,10 +503,12 @@ class AsyncpgWriter:
         self._conn = None
 
 
-def writer_for(engine: Any) -> Writer:
+def writer_for(engine: Any, now: Now = lambda: datetime.now(UTC)) -> Writer:
+    """The writer for the engine's database; ``now`` gives the messages' time (the desk's
+    clock, which tests move)."""
     url = engine.url
     if url.get_backend_name() == "sqlite":
-        return SqliteWriter(url.database or ":memory:")
+        return SqliteWriter(url.database or ":memory:", now)
     if url.get_backend_name() == "postgresql":
-        return AsyncpgWriter(engine)
+        return AsyncpgWriter(engine, now)
     raise ValueError(f"no message writer for {url.get_backend_name()}")

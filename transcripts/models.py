@@ -4,15 +4,17 @@ retry land once."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desk.db import Base, UTCDateTime, utcnow
 
 AUTHOR_KINDS = ("reader", "consultant", "bot", "system")
-#: "all" reaches the reader; "staff" (a private note) never does.
-VISIBILITIES = ("all", "staff")
+#: "all" reaches the reader; "staff" (a private note) never does; "reader" (the reader's own
+#: ticket link) never reaches staff.
+VISIBILITIES = ("all", "staff", "reader")
 
 
 class Message(Base):
@@ -31,3 +33,5 @@ class Message(Base):
     visibility: Mapped[str] = mapped_column(String(8), default="all")
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A file or link sent with the message, as clients see it (``Attachment.to_client``).
+    attachment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -6,6 +6,61 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+#: What kind of document a delivery is (the ledger's ``doc_type``).
+DOC_TYPES = (
+    "journal_article",
+    "thesis",
+    "conference_paper",
+    "book",
+    "standard",
+    "patent",
+    "newspaper",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file or link that travels in a chat with its message. The message carries what the
+    clients show; the same write records the delivery ledger's row from the rest."""
+
+    #: "file" or "link".
+    kind: str
+    #: "to_reader" (a consultant delivered it) or "from_reader" (the reader sent it).
+    direction: str
+    title: str
+    #: The stored file's sanitised name, size, content hash and served type (files only).
+    name: str = ""
+    size: int = 0
+    sha256: str = ""
+    content_type: str = ""
+    #: The delivered address (links only).
+    url: str = ""
+    authors: str = ""
+    source: str = ""
+    year: int | None = None
+    doc_type: str = ""
+    #: Who and where, as the ledger counts them.
+    consultant_id: int | None = None
+    serving_library_id: int | None = None
+    origin_library_id: int = 0
+    reader_id: int | None = None
+
+    def to_client(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "direction": self.direction,
+            "title": self.title,
+            "name": self.name,
+            "size": self.size,
+            "content_type": self.content_type,
+            "url": self.url,
+            "authors": self.authors,
+            "source": self.source,
+            "year": self.year,
+            "doc_type": self.doc_type,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Draft:
@@ -21,6 +76,8 @@ class Draft:
     as_assignee: int | None = None
     #: Post only while the chat still waits in the queue (the waiting bot's words).
     while_waiting: bool = False
+    #: A file or link sent with the message: its ledger row is written in the same commit.
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +95,8 @@ class StoredMessage:
     assignee_id: int | None = None
     #: True when this was a client's retry of a message already stored.
     duplicate: bool = False
+    #: The attachment as clients see it (``Attachment.to_client``), or None.
+    attachment: dict[str, Any] | None = None
 
     def ack(self) -> dict[str, Any]:
         """What the sender is told: where the message now stands (it has the text)."""
@@ -57,4 +116,5 @@ class StoredMessage:
             "visibility": self.visibility,
             "body": self.body,
             "created_at": self.created_at.isoformat(),
+            "attachment": self.attachment,
         }

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from desk.errors import DeskError
-from transcripts.batch import Result, Writer, writer_for
+from transcripts.batch import Now, Result, Writer, writer_for
 from transcripts.models import Message
 from transcripts.records import Draft, StoredMessage
 
@@ -56,14 +56,21 @@ def _row_to_stored(
         reader_id=reader_id,
         assignee_id=assignee_id,
         duplicate=dup,
+        attachment=row.attachment,
     )
 
 
 class MessageStore:
-    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        read_engine: AsyncEngine | None = None,
+        *,
+        now: Now | None = None,
+    ) -> None:
         self._engine = engine
         self._read_engine = read_engine or engine
-        self._writer: Writer = writer_for(engine)
+        self._writer: Writer = writer_for(engine) if now is None else writer_for(engine, now)
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
