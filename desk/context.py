@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.bus import EventBus
 from desk.clock import Clock
+from desk.delivery.storage import FileStorage
 from desk.directory import ConsultantInfo, Directory
 from desk.settings import Settings
 from desk.shared.base import SharedState
@@ -29,6 +30,8 @@ class Desk:
     store: MessageStore
     clock: Clock
     directory: Directory
+    #: Where delivered files are kept (``desk.delivery.storage``).
+    files: FileStorage
     #: Asks the router for a pass soon (set by the router; a no-op until it exists).
     request_routing: Callable[[], None] = field(default=lambda: None)
     #: Node-local: who has sockets on this node (for heartbeats only, never cluster answers).

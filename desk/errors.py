@@ -45,3 +45,13 @@ class Conflict(DeskError):
 class Unauthenticated(DeskError):
     code = "unauthenticated"
     status = 401
+
+
+class Gone(DeskError):
+    code = "gone"
+    status = 410
+
+
+class TooLarge(DeskError):
+    code = "too_large"
+    status = 413

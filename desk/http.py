@@ -44,13 +44,21 @@ def _error(exc: DeskError) -> web.Response:
     return web.json_response(exc.to_ack(), status=exc.status)
 
 
+#: Routes the widget calls from a library's site (CORS).
+_READER_FACING = ("/api/readers/", "/api/tickets", "/api/libraries/")
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response: web.StreamResponse = await handler(request)
         return response
     except DeskError as exc:
-        return _error(exc)
+        resp = _error(exc)
+        if request.path.startswith(_READER_FACING):
+            # The widget runs on the library's site: let it read why it was refused.
+            _cors(request, resp)
+        return resp
 
 
 async def _json(request: web.Request, model: type[BaseModel]) -> Any:
@@ -209,8 +217,9 @@ async def reader_preflight(request: web.Request) -> web.Response:
     origin = request.headers.get("Origin")
     if origin:
         resp.headers["Access-Control-Allow-Origin"] = origin
-        resp.headers["Access-Control-Allow-Methods"] = "POST"
-        resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        resp.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        # Authorization: a reader's token on file uploads and downloads.
+        resp.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
         resp.headers["Access-Control-Max-Age"] = "600"
         resp.headers["Vary"] = "Origin"
     return resp
@@ -238,6 +247,12 @@ async def library_list(request: web.Request) -> web.Response:
             ],
         }
     )
+
+
+async def library_limits(desk: Desk, library_id: int) -> Any:
+    from desk.delivery.actions import library_limits as limits
+
+    return await limits(desk, library_id)
 
 
 async def _live(desk: Desk, languages: Any) -> dict[str, bool]:
@@ -271,6 +286,8 @@ async def library_public(request: web.Request) -> web.Response:
                     # library's own or, by overflow, the alliance's)? Nobody: the widget
                     # offers the form service before the reader writes.
                     "live": await _live(desk, lib.languages),
+                    # What the widget may upload (checked again by the desk).
+                    "files": (await library_limits(desk, lib.id)).to_client(),
                 },
             }
         ),

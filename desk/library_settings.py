@@ -1,4 +1,5 @@
-"""A library's own settings, kept by its supervisors: service hours and the phone number.
+"""A library's own settings, kept by its supervisors: service hours, the phone number, and
+the files its chats take (size and kinds).
 
 The hours decide what the widget offers first (outside them: leave the question for the form
 service, see ``desk.hours``); the phone is named by the bots and the widget as the other way
@@ -17,7 +18,10 @@ from aiohttp import web
 from pydantic import Field, field_validator, model_validator
 
 from desk import hours
-from desk.errors import Forbidden, NotFound
+from desk.context import Desk
+from desk.delivery import files
+from desk.delivery.actions import limits_of
+from desk.errors import Forbidden, InvalidPayload, NotFound
 from desk.http import DESK_KEY, _Body, _json
 from desk.models import Library
 from desk.phrases import _staff, can_edit_library
@@ -78,11 +82,27 @@ class ServiceHours(_Body):
         return sorted(set(v))
 
 
+class FileLimits(_Body):
+    #: Largest file in a chat, in MB (never above DESK_MAX_UPLOAD_MB).
+    max_mb: int = Field(files.DEFAULT_MAX_MB, ge=1, le=2048)
+    #: Which kinds of file the library's chats take (``desk.delivery.files.FAMILIES``).
+    types: list[str] = Field(default_factory=lambda: list(files.DEFAULT_FAMILIES))
+
+    @field_validator("types")
+    @classmethod
+    def _families(cls, v: list[str]) -> list[str]:
+        unknown = [t for t in v if t not in files.FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown file types {unknown}; known: {', '.join(files.FAMILIES)}")
+        return [f for f in files.FAMILIES if f in v]
+
+
 class SettingsBody(_Body):
     #: Null: no set hours (the widget never says "closed"; routing still needs someone).
     service_hours: ServiceHours | None = None
     phone: str | None = Field(None, max_length=64, pattern=r"^[0-9+()\-\s转#,，、]*$")
     clear_hours: bool = False
+    file_limits: FileLimits | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> SettingsBody:
@@ -101,13 +121,20 @@ def stored_hours(h: ServiceHours | None) -> dict[str, Any]:
     }
 
 
-def _view(lib: Library, now: float, can_edit: bool) -> dict[str, Any]:
+def _view(desk: Desk, lib: Library, can_edit: bool) -> dict[str, Any]:
+    limits = limits_of(desk, lib.file_limits)
     return {
         "ok": True,
         "library": {"code": lib.code, "name": lib.name},
         "service_hours": lib.service_hours or {},
         "phone": lib.phone,
-        **hours.status(lib.service_hours, now),
+        **hours.status(lib.service_hours, desk.clock.now()),
+        "file_limits": {
+            "max_mb": limits.max_bytes // (1024 * 1024),
+            "types": list(limits.families),
+            "families": {f: files.extensions((f,)) for f in files.FAMILIES},
+            "desk_max_mb": desk.settings.max_upload_mb,
+        },
         "can_edit": can_edit,
     }
 
@@ -119,7 +146,7 @@ async def get_settings(request: web.Request) -> web.Response:
         lib = await s.get(Library, who.library_id)
     if lib is None:
         raise NotFound("your library is gone", code="library_not_found")
-    return web.json_response(_view(lib, desk.clock.now(), can_edit_library(who)))
+    return web.json_response(_view(desk, lib, can_edit_library(who)))
 
 
 async def put_settings(request: web.Request) -> web.Response:
@@ -140,7 +167,15 @@ async def put_settings(request: web.Request) -> web.Response:
             lib.service_hours = stored_hours(body.service_hours)
         if body.phone is not None:
             lib.phone = body.phone.strip()
-        view = _view(lib, desk.clock.now(), True)
+        if body.file_limits is not None:
+            if body.file_limits.max_mb > desk.settings.max_upload_mb:
+                raise InvalidPayload(
+                    f"this desk takes files of at most {desk.settings.max_upload_mb} MB",
+                    code="invalid_payload",
+                    fields=[{"field": "file_limits.max_mb", "problem": "above the desk's cap"}],
+                )
+            lib.file_limits = body.file_limits.model_dump()
+        view = _view(desk, lib, True)
     desk.directory.forget()
     return web.json_response(view)
 

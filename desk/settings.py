@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    #: Delivered files (content-addressed); in the shared setup every node mounts the same one.
+    files_dir: Path = DEFAULT_DATA_DIR / "files"
+    #: Stored files are purged this many days after their last delivery; ledger rows stay.
+    file_retention_days: float = Field(180.0, gt=0)
+    #: No upload is ever larger than this, whatever a library allows.
+    max_upload_mb: int = Field(100, ge=1, le=2048)
+    #: Days and months of the reports (the delivery ledger's counts) are this zone's.
+    report_timezone: str = "Asia/Shanghai"
     #: Run APScheduler jobs (routing ticks, sweeps) in this process.
     scheduler: bool = True
 

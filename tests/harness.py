@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import socket
+import tempfile
 import weakref
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -45,6 +48,8 @@ class Node:
     base: str
     runner: web.AppRunner
     app: web.Application
+    #: A files directory the harness made for this node (removed at close).
+    own_files: Path | None = None
 
     @property
     def desk(self) -> Desk:
@@ -60,6 +65,8 @@ class Node:
         for client in list(_CLIENTS):
             await client.disconnect()
         await self.runner.cleanup()
+        if self.own_files is not None:
+            shutil.rmtree(self.own_files, ignore_errors=True)
 
     async def until(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
         """Wait for the node to reach a state (a socket's close reaches the server a moment
@@ -101,6 +108,8 @@ async def start_node(
     **overrides: Any,
 ) -> Node:
     port = free_port()
+    # Delivered files go to a directory of the node's own unless the test shares one.
+    own_files = None if "files_dir" in overrides else Path(tempfile.mkdtemp(prefix="desk-files-"))
     options: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": port,
@@ -110,6 +119,7 @@ async def start_node(
         # Tests move time themselves; browser tests turn the scheduler on.
         "scheduler": False,
         "log_format": "json",
+        **({} if own_files is None else {"files_dir": own_files}),
         **overrides,
     }
     settings = Settings(**options)
@@ -118,7 +128,7 @@ async def start_node(
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
-    return Node(f"http://127.0.0.1:{port}", runner, app)
+    return Node(f"http://127.0.0.1:{port}", runner, app, own_files)
 
 
 @dataclass(eq=False)
