@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,10 +21,13 @@ from desk.actions.consultations import (
 )
 from desk.backlog.rules import WINDOW, final_answer
 from desk.context import Desk
+from desk.delivery import files
+from desk.delivery.actions import DocMeta, in_ledger
+from desk.delivery.storage import Received
 from desk.directory import ConsultantInfo
 from desk.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from desk.events import ConsultationView, TicketChanged
-from desk.models import Consultation, Ticket, TicketEvent
+from desk.models import Consultation, LedgerEntry, Ticket, TicketEvent
 from desk.states import ACTIVE, State
 from desk.texts import text_for
 from transcripts.records import Draft
@@ -228,34 +232,94 @@ async def return_ticket(desk: Desk, ticket_id: int, who: ConsultantInfo, note: s
     await desk.bus.publish(TicketChanged(ticket_id, library_id, "returned", who.id))
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyDocument:
+    """A document sent with a backlog answer: a received file or a link, with its details.
+    Its ledger row is written in the answer's own transaction."""
+
+    meta: DocMeta
+    received: Received | None = None
+    kind: files.Kind | None = None
+    name: str = ""
+    url: str = ""
+
+
 async def reply(
-    desk: Desk, ticket_id: int, who: ConsultantInfo, *, answer: str, answer_kind: str
+    desk: Desk,
+    ticket_id: int,
+    who: ConsultantInfo,
+    *,
+    answer: str,
+    answer_kind: str,
+    documents: Sequence[ReplyDocument] = (),
 ) -> str:
-    """Answer a claimed ticket under the 72-hour rules; returns the text the reader gets."""
+    """Answer a claimed ticket under the 72-hour rules; returns the text the reader gets.
+    Documents sent with it (files, links) are counted in the delivery ledger in the same
+    transaction, so an answer and its documents stand or fall together."""
     now = timestamp(desk.clock.now())
-    async with desk.sessions.begin() as s:
-        t = await _mine(s, ticket_id, who)
-        text = final_answer(
-            kind=t.kind,
-            answer_kind=answer_kind,
-            answer=answer,
-            language=t.language,
-            submitted_at=t.submitted_at,
-            now=now,
-        )
-        if not text:
-            raise InvalidPayload("the answer is empty", code="empty_message")
-        t.state, t.answer, t.answer_kind = "answered", text, answer_kind
-        t.answered_by, t.answered_at = who.id, now
-        t.version += 1
-        library_id, email, language = t.library_id, t.contact_email, t.language
-        await _event(s, ticket_id, "answered", who.id, answer_kind, now)
+    for d in documents:
+        if d.received is not None:
+            await desk.files.place(d.received)
+    try:
+        async with desk.sessions.begin() as s:
+            t = await _mine(s, ticket_id, who)
+            text = final_answer(
+                kind=t.kind,
+                answer_kind=answer_kind,
+                answer=answer,
+                language=t.language,
+                submitted_at=t.submitted_at,
+                now=now,
+            )
+            if not text:
+                raise InvalidPayload("the answer is empty", code="empty_message")
+            t.state, t.answer, t.answer_kind = "answered", text, answer_kind
+            t.answered_by, t.answered_at = who.id, now
+            t.version += 1
+            library_id, email, language = t.library_id, t.contact_email, t.language
+            for d in documents:
+                s.add(_ledger_row(t, who, d, now))
+            await _event(s, ticket_id, "answered", who.id, answer_kind, now)
+    except BaseException:
+        for d in documents:
+            if d.received is not None:
+                await desk.files.discard(
+                    d.received, unplace=not await in_ledger(desk, d.received.sha256)
+                )
+        raise
+    for d in documents:
+        if d.received is not None:
+            await desk.files.keep(d.received)
     await desk.bus.publish(TicketChanged(ticket_id, library_id, "answered", who.id))
     if email:
         from desk.backlog.mail import send_answer
 
         await send_answer(desk, ticket_id, email, language)
     return text
+
+
+def _ledger_row(t: Ticket, who: ConsultantInfo, d: ReplyDocument, now: datetime) -> LedgerEntry:
+    r = d.received
+    return LedgerEntry(
+        ticket_id=t.id,
+        direction="to_reader",
+        kind="file" if r is not None else "link",
+        consultant_id=who.id,
+        serving_library_id=who.library_id,
+        origin_library_id=t.library_id,
+        reader_id=t.reader_id,
+        file_name=d.name,
+        size=r.size if r is not None else 0,
+        sha256=r.sha256 if r is not None else "",
+        content_type=d.kind.content_type if d.kind is not None else "",
+        url=d.url,
+        title=d.meta.title,
+        authors=d.meta.authors,
+        source=d.meta.source,
+        year=d.meta.year,
+        doc_type=d.meta.doc_type,
+        created_at=now,
+    )
 
 
 #: A claimed ticket's holder is reminded this long before its 72 hours end (within them, a

@@ -14,9 +14,20 @@ from sqlalchemy import select
 from desk import auth, hours
 from desk.backlog import actions
 from desk.backlog.rules import ANSWER_KINDS, NOT_FOUND, SAME_TOPIC, WINDOW, template_language
-from desk.errors import InvalidPayload, NotFound
+from desk.delivery import files
+from desk.delivery.actions import check_meta, check_url, library_limits, receive
+from desk.delivery.api import (
+    DocFields,
+    file_part,
+    file_response,
+    next_part,
+    part_chunks,
+    part_filename,
+    read_meta,
+)
+from desk.errors import Gone, InvalidPayload, NotFound
 from desk.http import DESK_KEY, _Body, _cors, _json, _library_for_reader
-from desk.models import Consultant, Library, Ticket, TicketEvent
+from desk.models import Consultant, LedgerEntry, Library, Ticket, TicketEvent
 from desk.phrases import _staff
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -43,9 +54,21 @@ class ReturnBody(_Body):
     note: str = Field("", max_length=500)
 
 
+#: Documents one answer may carry.
+MAX_REPLY_DOCUMENTS = 10
+
+
+class ReplyLink(DocFields):
+    url: str = Field(min_length=1, max_length=2000)
+
+
 class ReplyBody(_Body):
     answer: str = Field("", max_length=20_000)
     answer_kind: Literal["answer", "found", "same_topic", "not_found"]
+    #: Documents delivered as links (counted in the ledger).
+    links: list[ReplyLink] = Field(default_factory=list, max_length=MAX_REPLY_DOCUMENTS)
+    #: With a multipart reply: the details of each file part, in order.
+    files: list[DocFields] = Field(default_factory=list, max_length=MAX_REPLY_DOCUMENTS)
 
 
 def _iso(d: datetime | None) -> str | None:
@@ -136,6 +159,9 @@ async def get_ticket(request: web.Request) -> web.Response:
             {"at": _iso(e.at), "action": e.action, "by": name, "note": e.note} for e, name in events
         ],
     }
+    detail["documents"] = [
+        _document(e, f"/api/backlog/{tid}/files/{e.id}") for e in await _documents(desk, tid)
+    ]
     return web.json_response({"ok": True, "ticket": detail})
 
 
@@ -153,16 +179,113 @@ async def return_ticket(request: web.Request) -> web.Response:
 
 
 async def reply_ticket(request: web.Request) -> web.Response:
+    """The answer, as JSON, or as multipart/form-data: a ``meta`` part (the same JSON, with
+    ``files`` describing the file parts) followed by one ``file`` part per document."""
     who = await _staff(request, writing=True)
-    body: ReplyBody = await _json(request, ReplyBody)
+    desk = request.app[DESK_KEY]
+    tid = _ticket_id(request)
+    received: list[actions.ReplyDocument] = []
+    try:
+        if request.content_type.startswith("multipart/"):
+            body, reader = await read_meta(request, ReplyBody)
+            limits = await _ticket_limits(request, tid)
+            for spec in body.files:
+                meta = check_meta(spec.meta(), title_required=True)
+                part = await file_part(reader)
+                name = files.clean_name(part_filename(part))
+                got, kind = await receive(desk, limits, name, part_chunks(part))
+                received.append(actions.ReplyDocument(meta, got, kind, name))
+            if await next_part(reader) is not None:
+                raise InvalidPayload("more file parts than files described", code="invalid_payload")
+        else:
+            body = await _json(request, ReplyBody)
+        if len(body.files) + len(body.links) > MAX_REPLY_DOCUMENTS:
+            raise InvalidPayload(
+                f"at most {MAX_REPLY_DOCUMENTS} documents in one answer", code="invalid_payload"
+            )
+        links = [
+            actions.ReplyDocument(
+                check_meta(link.meta(), title_required=True), url=check_url(link.url)
+            )
+            for link in body.links
+        ]
+    except BaseException:
+        for d in received:
+            if d.received is not None:
+                await desk.files.discard(d.received, unplace=False)
+        raise
     text = await actions.reply(
-        request.app[DESK_KEY],
-        _ticket_id(request),
+        desk,
+        tid,
         who,
         answer=body.answer,
         answer_kind=body.answer_kind,
+        documents=[*received, *links],
     )
-    return web.json_response({"ok": True, "answer": text})
+    return web.json_response({"ok": True, "answer": text, "documents": len(received) + len(links)})
+
+
+async def _ticket_limits(request: web.Request, ticket_id: int) -> Any:
+    desk = request.app[DESK_KEY]
+    async with desk.reads() as s:
+        library_id = await s.scalar(select(Ticket.library_id).where(Ticket.id == ticket_id))
+    if library_id is None:
+        raise NotFound("no such ticket", code="ticket_not_found")
+    return await library_limits(desk, library_id)
+
+
+async def _documents(desk: Any, ticket_id: int) -> list[LedgerEntry]:
+    async with desk.reads() as s:
+        rows = await s.scalars(
+            select(LedgerEntry).where(LedgerEntry.ticket_id == ticket_id).order_by(LedgerEntry.id)
+        )
+        return list(rows)
+
+
+def _document(e: LedgerEntry, download: str | None) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "kind": e.kind,
+        "title": e.title,
+        "authors": e.authors,
+        "source": e.source,
+        "year": e.year,
+        "doc_type": e.doc_type,
+        "name": e.file_name,
+        "size": e.size,
+        "content_type": e.content_type,
+        "url": e.url,
+        "purged": e.file_purged_at is not None,
+        "download": download if e.kind == "file" and e.file_purged_at is None else None,
+    }
+
+
+async def staff_ticket_file(request: web.Request) -> web.StreamResponse:
+    await _staff(request)
+    return await _ticket_file(request, _ticket_id(request))
+
+
+async def reader_ticket_file(request: web.Request) -> web.StreamResponse:
+    t, _ = await _by_link(request)
+    return await _ticket_file(request, t.id)
+
+
+async def _ticket_file(request: web.Request, ticket_id: int) -> web.StreamResponse:
+    desk = request.app[DESK_KEY]
+    raw = request.match_info["file"]
+    missing = NotFound("no such file", code="file_not_found")
+    if not raw.isdigit() or len(raw) > 18:
+        raise missing
+    async with desk.reads() as s:
+        e = await s.get(LedgerEntry, int(raw))
+    if e is None or e.ticket_id != ticket_id or e.kind != "file":
+        raise missing
+    if e.file_purged_at is not None:
+        raise Gone("the file was removed after the retention period", code="file_purged")
+    path = desk.files.local_path(e.sha256)
+    if path is None:
+        raise missing
+    return file_response(e, path, inline=False)
 
 
 # -- readers -------------------------------------------------------------------------------
@@ -207,9 +330,12 @@ async def _by_link(request: web.Request) -> tuple[Ticket, Library]:
     return row[0], row[1]
 
 
-def reader_view(t: Ticket, lib: Library) -> dict[str, Any]:
+def reader_view(
+    t: Ticket, lib: Library, documents: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """What the reader sees: no staff names, no internal history."""
     return {
+        "documents": documents or [],
         "id": t.id,
         "library": {"code": lib.code, "name": lib.name, "name_en": lib.name_en},
         "language": t.language,
@@ -224,8 +350,13 @@ def reader_view(t: Ticket, lib: Library) -> dict[str, Any]:
 
 async def ticket_json(request: web.Request) -> web.Response:
     t, lib = await _by_link(request)
+    token = request.match_info["token"]
+    docs = [
+        _document(e, f"/tickets/{token}/files/{e.id}")
+        for e in await _documents(request.app[DESK_KEY], t.id)
+    ]
     resp = web.json_response(
-        {"ok": True, "ticket": reader_view(t, lib)},
+        {"ok": True, "ticket": reader_view(t, lib, docs)},
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
     return _cors(request, resp)
@@ -260,6 +391,9 @@ _WORDS = {
         "in_progress": "咨询员正在处理您的问题，一般在72小时内答复。请稍后再来查看。",
         "question": "您的问题",
         "answer": "答复",
+        "documents": "提供的文献",
+        "download": "下载",
+        "purged": "已超过保存期限，文件已删除",
         "other": "English",
     },
     "en": {
@@ -271,6 +405,9 @@ _WORDS = {
         "within 72 hours. Please check back later.",
         "question": "Your question",
         "answer": "Answer",
+        "documents": "Documents provided",
+        "download": "download",
+        "purged": "removed after the retention period",
         "other": "中文",
     },
 }
@@ -284,6 +421,13 @@ async def ticket_page(request: web.Request) -> web.Response:
     answer = ""
     if t.state == "answered" and t.answer:
         answer = f'<h2>{w["answer"]}</h2><div class="box">{html.escape(t.answer)}</div>'
+        docs = await _documents(request.app[DESK_KEY], t.id)
+        if docs:
+            answer += (
+                f"<h2>{w['documents']}</h2><ul>"
+                + "".join(_document_item(e, request.match_info["token"], w) for e in docs)
+                + "</ul>"
+            )
     # Times as the reader's library keeps them (its service hours' zone; Beijing time else).
     zone = hours.zone_of(lib.service_hours)
     local = t.submitted_at.astimezone(zone)
@@ -315,6 +459,23 @@ async def ticket_page(request: web.Request) -> web.Response:
     )
 
 
+def _document_item(e: LedgerEntry, token: str, w: dict[str, str]) -> str:
+    details = " · ".join(html.escape(x) for x in (e.authors, e.source, str(e.year or "")) if x)
+    title = html.escape(e.title)
+    if e.kind == "link":
+        url = html.escape(e.url, quote=True)
+        head = f'<a href="{url}" rel="noopener noreferrer" target="_blank">{title}</a>'
+    elif e.file_purged_at is not None:
+        head = f"{title} <small>({w['purged']})</small>"
+    else:
+        size = f"{e.size / 1048576:.1f} MB" if e.size >= 104858 else f"{max(1, e.size // 1024)} KB"
+        head = (
+            f'{title} <small><a href="/tickets/{token}/files/{e.id}">{w["download"]}</a> '
+            f"{html.escape(e.file_name)}, {size}</small>"
+        )
+    return f"<li>{head}" + (f"<br><small>{details}</small>" if details else "") + "</li>"
+
+
 def _utc_offset(d: datetime) -> str:
     off = d.utcoffset()
     minutes = int(off.total_seconds() // 60) if off is not None else 0
@@ -333,6 +494,8 @@ def add_backlog_routes(app: web.Application) -> None:
     app.router.add_route("OPTIONS", "/api/tickets", _preflight)
     app.router.add_get("/api/tickets/{token}", ticket_json)
     app.router.add_get("/tickets/{token}", ticket_page)
+    app.router.add_get("/tickets/{token}/files/{file}", reader_ticket_file)
+    app.router.add_get("/api/backlog/{id}/files/{file}", staff_ticket_file)
 
 
 async def _preflight(request: web.Request) -> web.Response:

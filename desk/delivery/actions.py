@@ -89,14 +89,14 @@ async def _consultation(desk: Desk, consultation_id: int) -> Consultation:
     return c
 
 
-def _check_meta(meta: DocMeta, *, title_required: bool) -> DocMeta:
+def check_meta(meta: DocMeta, *, title_required: bool) -> DocMeta:
     title = meta.title.strip()
     if title_required and not title:
         raise InvalidPayload("a delivered document needs its title", code="title_required")
     return DocMeta(title, meta.authors.strip(), meta.source.strip(), meta.year, meta.doc_type)
 
 
-async def _receive(
+async def receive(
     desk: Desk, limits: Limits, name: str, chunks: AsyncIterator[bytes]
 ) -> tuple[Received, files.Kind]:
     kind = files.kind_of(name, limits.families)  # before a byte is read
@@ -120,13 +120,13 @@ async def _post_with_file(desk: Desk, draft: Draft, received: Received) -> Store
     try:
         msg = await post_message(desk, draft)
     except BaseException:
-        await desk.files.discard(received, unplace=not await _in_ledger(desk, received.sha256))
+        await desk.files.discard(received, unplace=not await in_ledger(desk, received.sha256))
         raise
     await desk.files.keep(received)
     return msg
 
 
-async def _in_ledger(desk: Desk, sha256: str) -> bool:
+async def in_ledger(desk: Desk, sha256: str) -> bool:
     async with desk.reads() as s:
         hit = await s.scalar(
             select(LedgerEntry.id)
@@ -158,9 +158,9 @@ async def deliver_file(
     """A consultant sends a document to the reader of a chat assigned to them."""
     c = await _consultation(desk, consultation_id)
     _assigned_to(c, who)
-    meta = _check_meta(meta, title_required=True)
+    meta = check_meta(meta, title_required=True)
     clean = files.clean_name(name)
-    received, kind = await _receive(desk, await library_limits(desk, c.library_id), clean, chunks)
+    received, kind = await receive(desk, await library_limits(desk, c.library_id), clean, chunks)
     attachment = Attachment(
         kind="file",
         direction="to_reader",
@@ -215,7 +215,7 @@ async def deliver_link(
     """A consultant delivers a document as a link; it is counted like a file."""
     c = await _consultation(desk, consultation_id)
     _assigned_to(c, who)
-    meta = _check_meta(meta, title_required=True)
+    meta = check_meta(meta, title_required=True)
     url = check_url(url)
     attachment = Attachment(
         kind="link",
@@ -262,7 +262,7 @@ async def reader_file(
     if c.state not in ("waiting", "offered", "assigned"):
         raise Conflict(f"the consultation is {c.state}", code="consultation_ended", state=c.state)
     clean = files.clean_name(name)
-    received, kind = await _receive(desk, await library_limits(desk, c.library_id), clean, chunks)
+    received, kind = await receive(desk, await library_limits(desk, c.library_id), clean, chunks)
     shown = title.strip()[:500] or clean
     attachment = Attachment(
         kind="file",

@@ -34,8 +34,9 @@ OVERHEAD_BYTES = 64 * 1024
 _CMID = r"^[A-Za-z0-9._:-]{1,64}$"
 
 
-class Doc(_Body):
-    client_msg_id: str = Field(pattern=_CMID)
+class DocFields(_Body):
+    """A document's bibliographic basics, as sent by the console."""
+
     title: str = Field("", max_length=500)
     authors: str = Field("", max_length=500)
     source: str = Field("", max_length=500)
@@ -51,6 +52,10 @@ class Doc(_Body):
 
     def meta(self) -> actions.DocMeta:
         return actions.DocMeta(self.title, self.authors, self.source, self.year, self.doc_type)
+
+
+class Doc(DocFields):
+    client_msg_id: str = Field(pattern=_CMID)
 
 
 class LinkBody(Doc):
@@ -76,7 +81,7 @@ def _reply(msg: StoredMessage) -> dict[str, Any]:
     return {"ok": True, "message": msg.to_client(), "duplicate": msg.duplicate}
 
 
-async def _next(reader: MultipartReader) -> Any:
+async def next_part(reader: MultipartReader) -> Any:
     try:
         return await reader.next()
     except (HttpProcessingError, ValueError) as exc:
@@ -86,12 +91,12 @@ async def _next(reader: MultipartReader) -> Any:
         ) from exc
 
 
-async def _parts(request: web.Request, model: type[_Body]) -> tuple[Any, BodyPartReader]:
-    """The validated ``meta`` part and the ``file`` part after it."""
+async def read_meta(request: web.Request, model: type[_Body]) -> tuple[Any, MultipartReader]:
+    """The validated ``meta`` part of a multipart upload, and the reader of the rest."""
     if not request.content_type.startswith("multipart/form-data"):
         raise InvalidPayload("send multipart/form-data: meta, then file", code="multipart_required")
     reader = await request.multipart()
-    part = await _next(reader)
+    part = await next_part(reader)
     if not isinstance(part, BodyPartReader) or part.name != "meta":
         raise InvalidPayload("the first part is meta (JSON)", code="multipart_required")
     raw = b""
@@ -111,13 +116,23 @@ async def _parts(request: web.Request, model: type[_Body]) -> tuple[Any, BodyPar
             else []
         )
         raise InvalidPayload("meta is not valid", code="invalid_payload", fields=fields) from exc
-    part = await _next(reader)
+    return meta, reader
+
+
+async def file_part(reader: MultipartReader) -> BodyPartReader:
+    part = await next_part(reader)
     if not isinstance(part, BodyPartReader) or part.name != "file" or not part.filename:
         raise InvalidPayload("the second part is the file, with its name", code="file_required")
-    return meta, part
+    return part
 
 
-def _filename(part: BodyPartReader) -> str:
+async def _parts(request: web.Request, model: type[_Body]) -> tuple[Any, BodyPartReader]:
+    """The validated ``meta`` part and the ``file`` part after it."""
+    meta, reader = await read_meta(request, model)
+    return meta, await file_part(reader)
+
+
+def part_filename(part: BodyPartReader) -> str:
     """The part's file name. Browsers send it as UTF-8 with only ``"``, CR and LF
     percent-encoded (the HTML standard); some clients percent-encode all of it. Decoded when
     that gives text; ``files.clean_name`` does the rest."""
@@ -130,7 +145,7 @@ def _filename(part: BodyPartReader) -> str:
     return raw
 
 
-async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+async def part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
     while chunk := await part.read_chunk(CHUNK):
         yield chunk
 
@@ -171,8 +186,8 @@ async def staff_upload(request: web.Request) -> web.Response:
         who,
         client_msg_id=meta.client_msg_id,
         meta=meta.meta(),
-        name=_filename(part),
-        chunks=_chunks(part),
+        name=part_filename(part),
+        chunks=part_chunks(part),
     )
     return web.json_response(_reply(msg))
 
@@ -223,13 +238,13 @@ async def reader_upload(request: web.Request) -> web.Response:
         reader_id,
         client_msg_id=meta.client_msg_id,
         title=meta.title,
-        name=_filename(part),
-        chunks=_chunks(part),
+        name=part_filename(part),
+        chunks=part_chunks(part),
     )
     return _cors(request, web.json_response(_reply(msg)))
 
 
-def _file_response(entry: Any, path: Any, *, inline: bool) -> web.FileResponse:
+def file_response(entry: Any, path: Any, *, inline: bool) -> web.FileResponse:
     inline = inline and entry.content_type in files.INLINE_OK
     return web.FileResponse(
         path,
@@ -249,7 +264,7 @@ async def staff_download(request: web.Request) -> web.StreamResponse:
     who = await _staff(request)
     cid, seq = _ids(request, "cid", "seq")
     entry, path = await actions.file_for_download(request.app[DESK_KEY], cid, seq, staff=who)
-    return _file_response(entry, path, inline=request.query.get("inline") == "1")
+    return file_response(entry, path, inline=request.query.get("inline") == "1")
 
 
 async def reader_download(request: web.Request) -> web.StreamResponse:
@@ -258,7 +273,7 @@ async def reader_download(request: web.Request) -> web.StreamResponse:
     entry, path = await actions.file_for_download(
         request.app[DESK_KEY], cid, seq, reader_id=reader_id
     )
-    resp = _file_response(entry, path, inline=False)
+    resp = file_response(entry, path, inline=False)
     origin = request.headers.get("Origin")
     if origin:
         resp.headers["Access-Control-Allow-Origin"] = origin

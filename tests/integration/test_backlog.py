@@ -384,3 +384,99 @@ async def test_reminders_before_and_after_72_hours(node: Node, clock: ManualCloc
     status, detail = await http(node, "GET", f"/api/backlog/{tid}", who=wang)
     actions = [e["action"] for e in detail["ticket"]["events"]]
     assert actions == ["claimed", "due_soon", "overdue", "reminder", "answered"]
+
+
+async def test_a_document_request_answered_with_the_file_and_a_link(
+    mailing_node: Node, smtp: tuple[int, Inbox]
+) -> None:
+    """领取, then 已找到 with the PDF attached and a link: the answer and its documents are one
+    commit, both counted in the delivery ledger; the reader downloads the file from their
+    page and finds it attached to the mail; nobody without the link can fetch it."""
+    import io
+    import json as jsonlib
+
+    from sqlalchemy import select
+
+    from desk.models import LedgerEntry
+
+    pdf = b"%PDF-1.5\n" + b"%" * 2000 + b"\n%%EOF\n"
+    reader, cid = await waiting_reader(mailing_node, "我要《图书馆联盟研究》2001年那篇论文")
+    left = await reader.ok(
+        "handoff", {"consultation_id": cid, "kind": "document", "email": "reader@example.org"}
+    )
+    tid, url = left["ticket"]["id"], left["ticket"]["url"]
+    wang = await Consultant.login(mailing_node.base, "wang")
+    await http(mailing_node, "POST", f"/api/backlog/{tid}/claim", {}, who=wang)
+
+    def reply_form(meta: dict[str, Any], *parts: tuple[str, bytes]) -> aiohttp.FormData:
+        f = aiohttp.FormData(quote_fields=False)
+        f.add_field("meta", jsonlib.dumps(meta), content_type="application/json")
+        for name, data in parts:
+            f.add_field("file", io.BytesIO(data), filename=name, content_type="application/pdf")
+        return f
+
+    async def post(data: aiohttp.FormData) -> tuple[int, Any]:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(
+                f"{mailing_node.base}/api/backlog/{tid}/reply",
+                data=data,
+                headers={"Origin": mailing_node.base, "Cookie": f"desk_session={wang.cookie}"},
+            ) as resp,
+        ):
+            return resp.status, await resp.json()
+
+    meta = {
+        "answer": "找到您需要的文献原文。希望对您研究和学习有所帮助。谢谢！",
+        "answer_kind": "found",
+        "files": [{"title": "图书馆联盟研究", "year": 2001, "doc_type": "journal_article"}],
+        "links": [{"url": "https://doi.org/10.1000/abc", "title": "同一论文的出版社页面"}],
+    }
+    # A refused file refuses the whole answer: nothing answered, nothing counted.
+    status, got = await post(reply_form(meta, ("论文.pdf", b"<html>not a pdf</html>")))
+    assert status == 400 and got["error"]["code"] == "file_content_mismatch"
+    status, got = await post(reply_form({**meta, "files": []}, ("论文.pdf", pdf)))
+    assert status == 400 and got["error"]["code"] == "invalid_payload"
+    async with mailing_node.desk.reads() as s:
+        assert (await s.scalars(select(LedgerEntry))).all() == []
+
+    status, got = await post(reply_form(meta, ("论文.pdf", pdf)))
+    assert status == 200 and got["documents"] == 2
+    async with mailing_node.desk.reads() as s:
+        rows = (await s.scalars(select(LedgerEntry).order_by(LedgerEntry.id))).all()
+    assert [(r.ticket_id, r.kind, r.title, r.consultation_id) for r in rows] == [
+        (tid, "file", "图书馆联盟研究", None),
+        (tid, "link", "同一论文的出版社页面", None),
+    ]
+    assert rows[0].size == len(pdf) and rows[0].year == 2001
+
+    # The reader's page lists both and serves the file; a made-up id or another link, no.
+    status, page = await http(
+        mailing_node, "GET", f"/api/tickets/{token_of(url)}", origin=EMBED_ORIGIN
+    )
+    docs = page["ticket"]["documents"]
+    assert [d["kind"] for d in docs] == ["file", "link"] and docs[0]["name"] == "论文.pdf"
+    async with aiohttp.ClientSession() as s, s.get(mailing_node.base + docs[0]["download"]) as resp:
+        assert resp.status == 200 and await resp.read() == pdf
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    status, html = await http(mailing_node, "GET", f"/tickets/{token_of(url)}")
+    assert (
+        "提供的文献" in html
+        and docs[0]["download"] in html
+        and "https://doi.org/10.1000/abc" in html
+    )
+    status, _ = await http(mailing_node, "GET", f"/tickets/{'x' * 43}/files/{docs[0]['id']}")
+    assert status == 404
+    # The mail carries the answer, the list, and the file.
+    [mail] = smtp[1].mail
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "图书馆联盟研究" in body and "https://doi.org/10.1000/abc" in body
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == "论文.pdf" and attachment.get_content() == pdf
+    # Staff see the documents on the ticket.
+    status, detail = await http(mailing_node, "GET", f"/api/backlog/{tid}", who=wang)
+    assert [d["title"] for d in detail["ticket"]["documents"]] == [
+        "图书馆联盟研究",
+        "同一论文的出版社页面",
+    ]
