@@ -404,6 +404,15 @@ async def notes(page: Page) -> list[dict[str, Any]]:
     return list(await page.evaluate("window.__notes"))
 
 
+async def notes_count(page: Page, n: int) -> None:
+    """Wait for the page to have recorded ``n`` notifications. Polled from here: the
+    console's CSP forbids the string evaluation page.wait_for_function uses."""
+    deadline = asyncio.get_running_loop().time() + SEEN_MS / 1000
+    while await page.evaluate("() => window.__notes.length") != n:
+        assert asyncio.get_running_loop().time() < deadline, f"never {n} notifications"
+        await asyncio.sleep(0.05)
+
+
 async def test_desktop_notifications_hide_the_text_and_respect_mute(
     live_desk: Node, host_site: HostSite, new_page: Any
 ) -> None:
@@ -414,7 +423,7 @@ async def test_desktop_notifications_hide_the_text_and_respect_mute(
     # A new chat: the reader's library only, never their question (privacy, norm 6).
     q = "我的借书证号是 A12345，忘了密码怎么办？"
     r, cid = await reader_asks(live_desk, host_site, q)
-    await page.wait_for_function("window.__notes.length === 1", timeout=SEEN_MS)
+    await notes_count(page, 1)
     first = {
         "title": "新咨询 · 示例市公共图书馆读者",
         "options": {"tag": f"chat-{cid}", "silent": True},
@@ -424,7 +433,7 @@ async def test_desktop_notifications_hide_the_text_and_respect_mute(
 
     # A new message from the reader: again no text.
     await r.say(cid, "身份证号 110101199001011234")
-    await page.wait_for_function("window.__notes.length === 2", timeout=SEEN_MS)
+    await notes_count(page, 2)
     second = (await notes(page))[1]
     assert second == {
         "title": "新消息 · 示例市公共图书馆读者",
@@ -446,7 +455,7 @@ async def test_desktop_notifications_hide_the_text_and_respect_mute(
     await page.get_by_role("button", name="取消静音").click()
     await page.get_by_role("button", name="English").click()
     await r.say(cid, "hello?")
-    await page.wait_for_function("window.__notes.length === 3", timeout=SEEN_MS)
+    await notes_count(page, 3)
     assert (await notes(page))[2]["title"] == "New message · reader of Demo City Public Library"
     await page.get_by_role("button", name="中文").click()
 
@@ -513,7 +522,7 @@ async def test_backlog_reminders_reach_the_holder_only(
     toasts = wang.locator(".toasts")
     await expect(toasts.get_by_text(reminder)).to_be_visible(timeout=SEEN_MS)
     await expect(toasts.get_by_text(due)).to_be_visible(timeout=SEEN_MS)
-    await wang.wait_for_function("window.__notes.length === 2", timeout=SEEN_MS)
+    await notes_count(wang, 2)
     assert sorted(n["title"] for n in await notes(wang)) == sorted([reminder, due])
     assert all(set(n["options"]) == {"tag", "silent"} for n in await notes(wang))
 
