@@ -640,6 +640,12 @@ export class DeskClient {
 
   // ---- server events -------------------------------------------------------------------
 
+  /** A message the desk returned over HTTP (a delivered file or link): kept like one heard on
+   * the socket (the event follows too; messages are de-duplicated by seq). */
+  received(m: Message): void {
+    this.onMessage(m);
+  }
+
   private onMessage(m: Message): void {
     const chat = this.chats.get(m.consultation_id);
     if (!chat) {

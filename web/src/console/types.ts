@@ -45,6 +45,34 @@ export interface Message {
   visibility: "all" | "staff";
   body: string;
   created_at: string;
+  /** A file or link sent with the message (document delivery); null or absent otherwise. */
+  attachment?: Attachment | null;
+}
+
+/** What a chat message carries when a file or link was sent with it (docs/delivery.md). */
+export interface Attachment {
+  kind: "file" | "link";
+  direction: "to_reader" | "from_reader";
+  title: string;
+  /** The stored file's cleaned name, its size and the type the desk serves it as (files). */
+  name: string;
+  size: number;
+  content_type: string;
+  /** The delivered address (links). */
+  url: string;
+  authors: string;
+  source: string;
+  year: number | null;
+  doc_type: string;
+}
+
+/** What a library's chats take (GET /api/libraries/{code} → `files`). */
+export interface FileLimits {
+  max_bytes: number;
+  /** Families: pdf, image, office, text, ebook, archive. */
+  types: string[];
+  /** Their extensions, with the dot (".pdf"). */
+  accept: string[];
 }
 
 export interface QueueItem {
