@@ -1,6 +1,8 @@
-// 服务时间与电话: the library's service hours (time zone, up to 4 spans a weekday, closed dates)
-// and phone. Supervisors and admins edit; everyone else sees them read-only.
+// 服务时间与电话: the library's service hours (time zone, up to 4 spans a weekday, closed dates),
+// phone, and the files its chats take (largest size, kinds). Supervisors and admins edit;
+// everyone else sees them read-only.
 import { useEffect, useState } from "preact/hooks";
+import { forgetLimits } from "./delivery-api";
 import { Dialog } from "./Dialog";
 import {
   addClosed,
@@ -19,8 +21,9 @@ import {
 import { lang } from "./i18n";
 import { settingsErrorText, st } from "./i18n-settings";
 import * as api from "./settings-api";
-import { fieldProblems, problemsBy } from "./settings-forms";
+import { FAMILIES, type FilesDraft, fieldProblems, filesChange, filesDraft, problemsBy } from "./settings-forms";
 import type { LibrarySettings as Settings } from "./settings-types";
+
 
 const COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "Asia/Urumqi", "UTC"];
 
@@ -57,11 +60,13 @@ export function LibrarySettings(props: { onClose: () => void }) {
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirmClear, setConfirmClear] = useState(false);
+  const [files, setFiles] = useState<FilesDraft | null>(null);
 
   const show = (r: Settings) => {
     setData(r);
     setDraft(draftFromApi(r.service_hours));
     setPhone(r.phone ?? "");
+    setFiles(filesDraft(r.file_limits));
   };
 
   useEffect(() => {
@@ -78,13 +83,18 @@ export function LibrarySettings(props: { onClose: () => void }) {
     setProblems({});
     try {
       show(await api.saveLibrarySettings(change));
+      if (change.file_limits) forgetLimits(); // the send dialog reads them again
       if (confirmClear) {
         setConfirmClear(false);
         focusSoon(".hours-clear"); // the confirmation that had the focus is gone
       }
       setMessage({ text: done, error: false });
     } catch (e) {
-      setProblems(problemsBy(fieldProblems(e), (p) => hoursProblemKey(p.field, p.problem)));
+      setProblems(
+        problemsBy(fieldProblems(e), (p) =>
+          p.field.startsWith("file_limits") ? "file_limits" : hoursProblemKey(p.field, p.problem),
+        ),
+      );
       setMessage({ text: st("notSaved", { message: settingsErrorText(e) }), error: true });
     } finally {
       setBusy(false);
@@ -93,7 +103,17 @@ export function LibrarySettings(props: { onClose: () => void }) {
 
   const save = (e: Event) => {
     e.preventDefault();
-    void put({ service_hours: draftToApi(draft), phone: phone.trim() }, st("saved"));
+    const fileLimits = filesChange(files, data?.file_limits);
+    if (fileLimits === "invalid") {
+      setMessage(null);
+      setProblems({ file_limits: [st("filesMaxInvalid", { max: data?.file_limits?.desk_max_mb ?? 1 })] });
+      focusSoon("#files-max");
+      return;
+    }
+    void put(
+      { service_hours: draftToApi(draft), phone: phone.trim(), ...(fileLimits ? { file_limits: fileLimits } : {}) },
+      st("saved"),
+    );
   };
 
   const ro = data !== null && !data.can_edit;
@@ -317,6 +337,59 @@ export function LibrarySettings(props: { onClose: () => void }) {
               </span>
               <Problems id="hours-phone-error" list={problems.phone} />
             </div>
+
+            {files && data.file_limits && (
+              <fieldset class="files-limits" data-testid="file-limits">
+                <legend>{st("filesTitle")}</legend>
+                <p class="muted small">{st("filesIntro")}</p>
+                <div class="field">
+                  <label for="files-max">{st("filesMaxMb")}</label>
+                  <input
+                    id="files-max"
+                    name="max_mb"
+                    inputMode="numeric"
+                    maxLength={5}
+                    size={6}
+                    value={files.max}
+                    readOnly={ro}
+                    class="files-max"
+                    aria-invalid={problems.file_limits ? true : undefined}
+                    aria-describedby={problems.file_limits ? "files-error files-max-hint" : "files-max-hint"}
+                    onInput={(e) => setFiles({ ...files, max: e.currentTarget.value })}
+                  />
+                  <span id="files-max-hint" class="muted small">
+                    {st("filesMaxHint", { max: data.file_limits.desk_max_mb })}
+                  </span>
+                </div>
+                <fieldset class="files-types">
+                  <legend>{st("filesTypes")}</legend>
+                  {FAMILIES.map((f) => (
+                    <label key={f} class="files-family" data-family={f}>
+                      <input
+                        type="checkbox"
+                        checked={files.types.includes(f)}
+                        disabled={ro}
+                        onChange={(e) => {
+                          const on = e.currentTarget.checked;
+                          setFiles({ ...files, types: on ? [...files.types, f] : files.types.filter((x) => x !== f) });
+                        }}
+                      />
+                      <span>
+                        {st(`family_${f}`)}
+                        <span class="files-exts muted small"> {(data.file_limits?.families[f] ?? []).join(" ")}</span>
+                        {f === "archive" && <span class="muted small files-note">{st("familyArchiveNote")}</span>}
+                      </span>
+                    </label>
+                  ))}
+                  {files.types.length === 0 && (
+                    <p class="warn small" role="note">
+                      {st("filesNone")}
+                    </p>
+                  )}
+                </fieldset>
+                <Problems id="files-error" list={problems.file_limits} />
+              </fieldset>
+            )}
 
             {message && (
               <p class={message.error ? "error" : "muted"} role={message.error ? "alert" : "status"}>

@@ -3,7 +3,7 @@
 import { ApiError } from "./api";
 import { isDay } from "./hours-form";
 import { st } from "./i18n-settings";
-import type { EtiquetteLists, Host, KbFormat, KbRowProblem, Term } from "./settings-types";
+import type { EtiquetteLists, FileLimitsSettings, Host, KbFormat, KbRowProblem, Term } from "./settings-types";
 import type { DeskError } from "./types";
 
 /** One problem as `invalid_payload`'s `details.fields` lists it. */
@@ -43,6 +43,10 @@ export function problemText(problem: string, field = ""): string {
   if ((m = /^(\w+): times are HH:MM/.exec(p))) return st("p_span_format", { day: dayName(m[1]) });
   if ((m = /^(\w+): at most \d+ spans/.exec(p))) return st("p_span_max", { day: dayName(m[1]) });
   if (/must be true or false|^Input should be a valid boolean/.test(p)) return st("p_bool");
+  if ((m = /^Input should be greater than or equal to (\d+)/.exec(p))) return st("p_min", { n: m[1] });
+  if ((m = /^Input should be less than or equal to (\d+)/.exec(p))) return st("p_max", { n: m[1] });
+  if (/^Input should be a valid integer/.test(p)) return st("p_int");
+  if (/^above the desk's cap/.test(p)) return st("p_desk_cap");
   if ((m = /^the same question and language as row (\d+)/.exec(p))) return st("p_same_question", { row: m[1] });
   if (/^must be an object/.test(p)) return st("p_not_object");
   if (/^more cells than columns/.test(p)) return st("p_cells");
@@ -136,4 +140,34 @@ export function importProblems(e: unknown): KbRowProblem[] | null {
     .filter((r): r is KbRowProblem => typeof r?.row === "number" && typeof r?.problem === "string")
     .map((r) => ({ row: r.row, field: typeof r.field === "string" ? r.field : "", problem: r.problem }))
     .sort((a, b) => a.row - b.row);
+}
+
+// ---- files in chats ----------------------------------------------------------------------
+
+/** The file families, in the order the page lists them (desk/delivery/files.py FAMILIES). */
+export const FAMILIES = ["pdf", "image", "office", "text", "ebook", "archive"] as const;
+
+/** The file limits on screen; `max` as typed. */
+export interface FilesDraft {
+  max: string;
+  types: string[];
+}
+
+export function filesDraft(l: FileLimitsSettings | undefined): FilesDraft | null {
+  return l ? { max: String(l.max_mb), types: [...l.types] } : null;
+}
+
+/** `file_limits` for PUT /api/library/settings when the draft differs from what is stored
+ * (an untouched library keeps following the alliance's defaults); "invalid" for a bad size. */
+export function filesChange(
+  draft: FilesDraft | null,
+  stored: FileLimitsSettings | undefined,
+): { max_mb: number; types: string[] } | null | "invalid" {
+  if (!draft || !stored) return null;
+  const raw = draft.max.trim();
+  const mb = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(mb >= 1 && mb <= stored.desk_max_mb)) return "invalid";
+  const types = FAMILIES.filter((f) => draft.types.includes(f));
+  const same = mb === stored.max_mb && types.length === stored.types.length && types.every((f) => stored.types.includes(f));
+  return same ? null : { max_mb: mb, types };
 }

@@ -64,13 +64,25 @@ export interface LibrarySettings {
   phone: string | null;
   open_now: boolean | null;
   opens_at: string | null;
+  /** What the library's chats take (absent from an older desk). */
+  file_limits?: FileLimitsSettings;
   can_edit: boolean;
+}
+
+/** The file limits as the settings show them: the largest file in MB, the families taken,
+ * every family's extensions, and the desk's own cap (DESK_MAX_UPLOAD_MB). */
+export interface FileLimitsSettings {
+  max_mb: number;
+  types: string[];
+  families: Record<string, string[]>;
+  desk_max_mb: number;
 }
 
 export interface SettingsChange {
   service_hours?: Required<ServiceHours>;
   phone?: string;
   clear_hours?: boolean;
+  file_limits?: { max_mb: number; types: string[] };
 }
 
 export type HostReason = "campus" | "paid" | "intranet";
