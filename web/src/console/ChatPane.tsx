@@ -1,5 +1,6 @@
 // One chat: who and where the reader is, the transcript, typing and read marks, the composer.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { AttachmentCard } from "./AttachmentCard";
 import { type Chat, type DeskClient, isEnded } from "./client";
 import { tabId } from "./ChatTabs";
 import { Composer } from "./Composer";
@@ -8,8 +9,15 @@ import { errorText } from "./errors";
 import type { Checker } from "./etiquette";
 import { clockTime, type Key, lang, t } from "./i18n";
 import { languageName } from "./languages";
+import { dt } from "./i18n-delivery";
 import { Linkified } from "./linkify";
+import { SendDocument, type SendTab } from "./SendDocument";
 import type { DeskError, Message, Phrase } from "./types";
+
+/** Whether a drag carries files (not text or a link dragged from the page). */
+function hasFiles(e: DragEvent): boolean {
+  return Array.from(e.dataTransfer?.types ?? []).includes("Files");
+}
 
 export function ChatPane(props: {
   client: DeskClient;
@@ -30,6 +38,43 @@ export function ChatPane(props: {
   const stick = useRef(true);
   const pending = c.outbox.forChat(chat.id);
   const inflight = c.isInflight(chat.id);
+  /** The send dialog (发送文献), with the file dropped, pasted or chosen. */
+  const [sending, setSending] = useState<{ tab: SendTab; file: File | null; note: string | null } | null>(null);
+  /** A file is being dragged over the pane: the drop zone shows. */
+  const [dragging, setDragging] = useState(false);
+  const drags = useRef(0);
+  const canSend = !ended && con.state === "assigned";
+
+  const openSend = (tab: SendTab, files: File[] = []) => {
+    const note = files.length > 1 ? dt("oneFileOnly", { name: files[0].name }) : null;
+    setSending({ tab, file: files[0] ?? null, note });
+  };
+
+  const onDragEnter = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    drags.current++;
+    setDragging(true);
+  };
+  const onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = canSend ? "copy" : "none";
+    if (!dragging) setDragging(true);
+  };
+  const onDragLeave = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    drags.current = Math.max(0, drags.current - 1);
+    if (drags.current === 0) setDragging(false);
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    drags.current = 0;
+    setDragging(false);
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (canSend && files.length) openSend("file", files);
+  };
 
   // Keep the newest message in view unless the consultant scrolled up to read.
   useLayoutEffect(() => {
@@ -59,9 +104,18 @@ export function ChatPane(props: {
       id="chat-panel"
       role="tabpanel"
       aria-labelledby={tabId(chat.id)}
-      class={`chat${ended ? " ended" : ""}`}
+      class={`chat${ended ? " ended" : ""}${dragging ? " dragging" : ""}`}
       data-consultation={chat.id}
+      onDragEnter={onDragEnter}
+      onDragOver={onDragOver}
+      onDragLeave={onDragLeave}
+      onDrop={onDrop}
     >
+      {dragging && (
+        <div class={`drop-zone${canSend ? "" : " refused"}`} data-testid="drop-zone" aria-hidden="true">
+          <p>{canSend ? dt("dropHere") : dt("dropRefused")}</p>
+        </div>
+      )}
       <header class="chat-head">
         <div>
           <h2>
@@ -183,7 +237,29 @@ export function ChatPane(props: {
       {ended ? (
         <p class="muted composer-ended">{t("ended")}</p>
       ) : (
-        <Composer key={chat.id} client={c} chat={chat} phrases={props.phrases} etiquette={props.etiquette} />
+        <Composer
+          key={chat.id}
+          client={c}
+          chat={chat}
+          phrases={props.phrases}
+          etiquette={props.etiquette}
+          canAttach={canSend}
+          onAttach={(files) => openSend("file", files)}
+        />
+      )}
+      {sending && (
+        <SendDocument
+          client={c}
+          chat={chat}
+          etiquette={props.etiquette}
+          tab={sending.tab}
+          file={sending.file}
+          note={sending.note}
+          onClose={() => {
+            setSending(null);
+            focusComposer();
+          }}
+        />
       )}
     </section>
   );
@@ -216,9 +292,13 @@ function MessageRow(props: { m: Message; mine: boolean; read: boolean; colleague
         {props.read && <span class="read-mark">{t("read")}</span>}
       </div>
       {/* Text only: message bodies are never parsed as markup; http(s) links are clickable. */}
-      <div class="body">
-        <Linkified text={m.body} />
-      </div>
+      {m.attachment ? (
+        <AttachmentCard consultationId={m.consultation_id} seq={m.seq} a={m.attachment} />
+      ) : (
+        <div class="body">
+          <Linkified text={m.body} />
+        </div>
+      )}
     </div>
   );
 }

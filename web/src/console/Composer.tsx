@@ -1,12 +1,14 @@
 // The composer: Enter sends (Shift+Enter for a new line), "/" opens the quick-phrase picker,
 // Alt+1…9 inserts the Nth phrase, Alt+N switches between a reply and a private staff note.
 // Before a reply goes out, a "/shortcut" no phrase has and the etiquette helper's flags are
-// shown under the input; a second Enter (or "仍然发送") sends it as it is.
+// shown under the input; a second Enter (or "仍然发送") sends it as it is. "📎 附件" (or a file
+// pasted into the input) opens the dialog that sends a document to the reader.
 import { useRef, useState } from "preact/hooks";
 import type { Chat, DeskClient } from "./client";
 import { ComposerChecks } from "./ComposerChecks";
 import { type Checker, checkMessage, type Flag } from "./etiquette";
 import { lang, t } from "./i18n";
+import { dt } from "./i18n-delivery";
 import { languageName } from "./languages";
 import {
   DEFAULT_MINUTES,
@@ -37,7 +39,16 @@ interface MinutesAsk {
   value: string;
 }
 
-export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phrase[]; etiquette: Checker }) {
+export function Composer(props: {
+  client: DeskClient;
+  chat: Chat;
+  phrases: Phrase[];
+  etiquette: Checker;
+  /** Whether a document may be sent now (the chat is assigned to this consultant). */
+  canAttach?: boolean;
+  /** Open the send dialog, with the files pasted (none: the consultant chooses). */
+  onAttach?: (files: File[]) => void;
+}) {
   const { client: c, chat } = props;
   const [value, setValueState] = useState(chat.draft);
   const [picker, setPicker] = useState<Picker | null>(null);
@@ -289,6 +300,14 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
         aria-describedby={slash || (flags.length && !privateMode) ? checksId : undefined}
         onInput={onInput}
         onKeyDown={onKeyDown}
+        onPaste={(e) => {
+          // A pasted file (a screenshot, a PDF copied in the file manager) is sent as a
+          // document, after the dialog; pasted text stays text.
+          const files = Array.from(e.clipboardData?.files ?? []);
+          if (!files.length || !props.onAttach || !props.canAttach || privateMode) return;
+          e.preventDefault();
+          props.onAttach(files);
+        }}
         onBlur={() => c.stopTyping(chat.id)}
       />
       <ComposerChecks
@@ -303,14 +322,27 @@ export function Composer(props: { client: DeskClient; chat: Chat; phrases: Phras
         </p>
       )}
       <div class="composer-bar">
-        <label class="note-toggle">
-          <input
-            type="checkbox"
-            checked={privateMode}
-            onChange={(e) => setPrivate(e.currentTarget.checked)}
-          />
-          {t("privateNoteHint")}
-        </label>
+        <span class="composer-tools">
+          <label class="note-toggle">
+            <input
+              type="checkbox"
+              checked={privateMode}
+              onChange={(e) => setPrivate(e.currentTarget.checked)}
+            />
+            {t("privateNoteHint")}
+          </label>
+          {props.onAttach && (
+            <button
+              type="button"
+              class="attach"
+              disabled={!props.canAttach || privateMode}
+              title={privateMode ? dt("attachNoteMode") : dt("attachTitle")}
+              onClick={() => props.onAttach?.([])}
+            >
+              {dt("attach")}
+            </button>
+          )}
+        </span>
         <button type="button" class="primary" onClick={() => send()} disabled={!value.trim()}>
           {privateMode ? t("saveNote") : t("send")}
         </button>

@@ -1,5 +1,6 @@
 // The console once signed in: top bar, offers and queue, the chats, dialogs and notices.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import "./delivery.css";
 import * as api from "./api";
 import { Backlog } from "./Backlog";
 import { BotSettings } from "./BotSettings";
