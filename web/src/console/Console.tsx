@@ -13,6 +13,8 @@ import { apiErrorText, describeError } from "./errors";
 import { makeChecker } from "./etiquette";
 import { HandoffDialog } from "./HandoffDialog";
 import { type Key, lang, t } from "./i18n";
+import { dt } from "./i18n-delivery";
+import { Ledger } from "./Ledger";
 import { LogoutDialog } from "./LogoutDialog";
 import { beep, desktopNotify, pageInBackground, unlockAudio } from "./notify";
 import { PhraseManager } from "./PhraseManager";
@@ -51,7 +53,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     | { kind: "logout" }
     | null
   >(null);
-  const [view, setView] = useState<"live" | "backlog">("live");
+  const [view, setView] = useState<"live" | "backlog" | "ledger">("live");
   const toastSeq = useRef(0);
   const clientRef = useRef<DeskClient | null>(null);
 
@@ -245,9 +247,19 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         >
           {t("view_backlog")}
         </button>
+        <button
+          type="button"
+          aria-pressed={view === "ledger"}
+          class={view === "ledger" ? "selected" : ""}
+          onClick={() => setView("ledger")}
+        >
+          {dt("view_ledger")}
+        </button>
       </nav>
       {view === "backlog" ? (
         <Backlog client={client} onNotice={(m) => toast(m)} />
+      ) : view === "ledger" ? (
+        <Ledger me={props.me} client={client} />
       ) : (
       <div class="layout">
         <Sidebar client={client} onError={errorToast} />
