@@ -2,8 +2,9 @@
 // token, socket, resume and history paging, the outbox, typing and read marks. The view
 // listens to `onChange` and reads the public fields.
 import { io, type Socket } from "socket.io-client";
+import { type Attachment, checkFile, type FileLimits, transfer, type Transfer } from "./files";
 import { addMessages, bySeq, handoffTicket, topSeq, unreadCount } from "./messages";
-import { type Ack, type DeskError, outcome, toAck } from "./protocol";
+import { type Ack, type DeskError, outcome, RETRY, toAck } from "./protocol";
 import { Store, type OutItem, type Saved, type TicketRef } from "./store";
 
 export interface LibraryRef {
@@ -21,6 +22,8 @@ export interface LibraryInfo extends LibraryRef {
   opens_at?: string | null;
   /** Per language the library serves: is anyone who could answer such a reader online. */
   live?: Record<string, boolean>;
+  /** What its chats take (absent on older desks: no files then). */
+  files?: FileLimits;
 }
 
 export interface Person {
@@ -48,7 +51,27 @@ export interface Message {
   author_kind: string;
   author_id: number | null;
   body: string;
+  /** A file or link sent with the message (absent on older desks). */
+  attachment?: Attachment | null;
   created_at: string;
+}
+
+/**
+ * A file the reader is sending (kept in memory only: a File cannot be stored). `up`: on its
+ * way; `wait`: the connection dropped, it goes again soon with the same client_msg_id;
+ * `lost`: it goes again when the socket reconnects or the reader says so; `refused`: the desk
+ * will not take it (`error`).
+ */
+export interface Upload {
+  cmid: string;
+  cid: number;
+  file: Blob;
+  name: string;
+  loaded: number;
+  state: "up" | "wait" | "lost" | "refused";
+  tries: number;
+  error?: DeskError;
+  abort?: () => void;
 }
 
 /** The waiting bot's live status for a queued chat (`queue.position`, every 5 s). */
@@ -95,6 +118,8 @@ const TYPING_SEND_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 /** A queue status that is not renewed (the bot sends one every 5 s) is dropped after this. */
 const QUEUE_STALE_MS = 20000;
+/** A dropped upload is sent again by itself this many times (after 2, 4, 8 s)... */
+const UPLOAD_TRIES = 3;
 /** The library's public details (hours, who is online) are asked for at most this often. */
 export const INFO_MS = 60000;
 
@@ -115,6 +140,8 @@ export class Chat {
   cid: number | null;
   readonly msgs = new Map<number, Message>();
   failed: Failed[] = [];
+  /** Files on their way, in the order chosen. */
+  uploads: Upload[] = [];
   /** The client message id being sent right now. */
   sending: string | null = null;
   consultantTyping = false;
@@ -349,6 +376,7 @@ export class Chat {
       this.wasConnected = true;
       this.setConn("connected");
       void this.resume();
+      for (const u of this.uploads) if (u.state === "lost") this.retry(u);
     });
     socket.on("disconnect", (reason) => {
       this.resumed = false;
@@ -425,6 +453,8 @@ export class Chat {
     this.consultation = null;
     this.msgs.clear();
     this.failed = [];
+    for (const u of this.uploads) u.abort?.();
+    this.uploads = [];
     this.staffRead = 0;
     this.readerRead = 0;
     this.consultantTyping = false;
@@ -643,6 +673,84 @@ export class Chat {
       this.sending = null;
       this.onChange();
     }
+  }
+
+  // ---- files (docs/delivery.md) ------------------------------------------------------------
+
+  /** What the library's chats take, or null when files cannot be sent (an older desk). */
+  get limits(): FileLimits | null {
+    return this.info?.files ?? null;
+  }
+
+  /** Files can be sent now: a chat under way, connected, and a library that takes some. */
+  get canAttach(): boolean {
+    return this.active && this.conn === "connected" && !!this.limits?.accept.length;
+  }
+
+  /** Send a file into the chat under way; returns why it cannot go (checked against the
+   * library's limits before a byte is sent), or null. */
+  sendFile(file: File): DeskError | null {
+    const lim = this.limits;
+    if (!lim || !this.canAttach || this.cid === null) return { code: this.active ? "network" : "consultation_ended" };
+    const name = checkFile(file, lim);
+    if (typeof name !== "string") return name;
+    const up: Upload = { cmid: randomId(), cid: this.cid, file, name, loaded: 0, state: "up", tries: 0 };
+    this.uploads.push(up);
+    this.push(up);
+    return null;
+  }
+
+  /** Send a dropped upload again now (the reader asked, or the socket is back). */
+  retry(up: Upload): void {
+    up.tries = 0;
+    this.push(up);
+  }
+
+  /** (Re)send an upload, always with its own client_msg_id: the desk stores it once. */
+  private push(up: Upload): void {
+    const form = new FormData();
+    form.append("meta", JSON.stringify({ client_msg_id: up.cmid }));
+    form.append("file", up.file, up.name);
+    const tr = transfer(`${this.desk}/api/readers/consultations/${up.cid}/files`, this.store.token ?? "", form, (n) => {
+      up.loaded = n;
+      this.onChange();
+    });
+    Object.assign(up, { state: "up", loaded: 0, error: undefined, abort: tr.abort });
+    this.onChange();
+    void tr.done.then((got) => {
+      if (!this.uploads.includes(up)) return; // cancelled
+      if (got.ok) {
+        this.dropUpload(up.cmid);
+        const m = got.json?.message as Message | undefined;
+        if (m) this.merge([m]);
+        return;
+      }
+      const code = got.error.code;
+      if (code === "network" || RETRY.has(code)) {
+        up.state = ++up.tries > UPLOAD_TRIES ? "lost" : "wait";
+        if (up.state === "wait") {
+          setTimeout(() => {
+            if (up.state === "wait" && this.uploads.includes(up)) this.push(up);
+          }, 1000 * 2 ** up.tries);
+        }
+      } else {
+        up.state = "refused";
+        up.error = got.error;
+      }
+      this.onChange();
+    });
+  }
+
+  /** Cancel an upload on its way, or dismiss one that failed. */
+  dropUpload(cmid: string): void {
+    for (const u of this.uploads) if (u.cmid === cmid) u.abort?.();
+    this.uploads = this.uploads.filter((u) => u.cmid !== cmid);
+    this.onChange();
+  }
+
+  /** Fetch the file of message `seq` of the current chat, with the reader's token. */
+  fetchFile(seq: number, progress: (loaded: number, total: number) => void): Transfer {
+    return transfer(`${this.desk}/api/readers/consultations/${this.cid}/files/${seq}`, this.store.token ?? "", null, progress);
   }
 
   dismissFailed(cmid: string): void {
