@@ -2,8 +2,9 @@
 // placed with textContent only, never parsed as HTML; http(s) URLs in messages become links
 // built the same way (dom.ts).
 import css from "./widget.css?inline";
-import { Chat, type DeskError, type Message } from "./chat";
-import { dayTime, h, hhmm, link, linkify, text } from "./dom";
+import { Chat, type DeskError, type Message, type Upload } from "./chat";
+import { dayTime, h, hhmm, link, linkify, safeUrl, text } from "./dom";
+import { acceptOf, type Attachment, cardLines, dispositionName, fileError, save, sizeText } from "./files";
 import { type Gate, gateOf, opening } from "./hours";
 import { langName, t, type Lang, type TextKey } from "./i18n";
 import { Leave } from "./leave";
@@ -29,6 +30,8 @@ export class View {
   private reconnectedUntil = 0;
   private lastConn = "";
   private readonly items = new Map<string, HTMLElement>();
+  /** Messages whose file is being downloaded (by seq). */
+  private readonly fetching = new Set<number>();
 
   private readonly launcher = h("button", { type: "button", class: "launcher", "aria-expanded": "false", onclick: () => this.setOpen(true) });
   private readonly badge = h("span", { class: "badge", hidden: true });
@@ -67,7 +70,11 @@ export class View {
   private readonly alert = h("div", { class: "alert", role: "alert" });
   private readonly input = h("textarea", { rows: "2", class: "input" });
   private readonly sendBtn = h("button", { type: "submit", class: "send" });
-  private readonly composer = h("form", { class: "composer", onsubmit: (e) => this.submit(e) }, this.input, this.sendBtn);
+  // Sending a file: a labelled button that opens the (hidden) file input; after the text box
+  // in the tab order, so Shift+Tab from it still reaches the message list.
+  private readonly fileIn = h("input", { type: "file", hidden: true, tabindex: "-1", onchange: () => this.picked() });
+  private readonly attBtn = h("button", { type: "button", class: "att", onclick: () => this.fileIn.click() }, clip());
+  private readonly composer = h("form", { class: "composer", onsubmit: (e) => this.submit(e) }, this.input, this.attBtn, this.fileIn, this.sendBtn);
   private readonly leaveBtn = h("button", { type: "button", class: "link", onclick: () => this.openLeave() });
   private readonly clearBtn = h("button", { type: "button", class: "link", onclick: () => this.ask("clear") });
   private readonly leave: Leave;
@@ -111,6 +118,14 @@ export class View {
     });
     this.input.addEventListener("input", () => chat.typing());
     this.input.addEventListener("blur", () => chat.stopTyping());
+    // A screenshot pasted into the text box is sent as a file.
+    this.input.addEventListener("paste", (e) => {
+      const f = e.clipboardData?.files[0];
+      if (f && chat.canAttach) {
+        e.preventDefault();
+        this.attach(f);
+      }
+    });
     this.panel.append(
       h("header", {}, h("div", { class: "titles" }, this.title, this.who), this.langBtn, this.endBtn, this.minBtn),
       this.conn,
@@ -268,6 +283,86 @@ export class View {
     this.log.scrollTop = this.log.scrollHeight;
   }
 
+  /** The reader chose a file. */
+  private picked(): void {
+    const f = this.fileIn.files?.[0];
+    this.fileIn.value = ""; // the same file may be chosen again
+    if (f) this.attach(f);
+  }
+
+  /** Send a file, or say why it cannot go (its size, its kind). */
+  private attach(f: File): void {
+    const err = this.chat.sendFile(f);
+    this.notice = err ? fileError(this.lang, err, this.chat.limits) : "";
+    this.render();
+    if (!err) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /** Fetch a message's file with the reader's token and save it under the desk's name. */
+  private async download(seq: number, a: Attachment, bar: HTMLProgressElement, st: HTMLElement): Promise<void> {
+    if (this.fetching.has(seq)) return;
+    this.fetching.add(seq);
+    bar.value = 0;
+    bar.hidden = false;
+    text(st, this.tr("downloading"));
+    const got = await this.chat.fetchFile(seq, (n, total) => (bar.value = (100 * n) / (total || a.size || n))).done;
+    this.fetching.delete(seq);
+    bar.hidden = true;
+    if (got.ok && got.blob) {
+      save(got.blob, dispositionName(got.disposition ?? null) ?? (a.name || "file"), this.shadow);
+      text(st, this.tr("downloaded"));
+    } else text(st, got.ok ? "" : fileError(this.lang, got.error, null, true));
+  }
+
+  /** A message's file or link as a card: every part of it text (the link's address checked). */
+  private card(b: HTMLElement, seq: number, a: Attachment): void {
+    const { title, meta, file } = cardLines(a);
+    b.className = "body card";
+    b.append(h("span", { class: "ck" }, this.tr(a.kind === "link" ? "linkLabel" : "fileLabel")), h("strong", {}, title));
+    if (meta) b.append(h("span", {}, meta));
+    if (a.kind === "link") {
+      const href = safeUrl(a.url);
+      b.append(href ? link(href, a.url) : h("span", {}, a.url));
+      return;
+    }
+    const bar = h("progress", { max: "100", hidden: true, "aria-label": this.tr("progress") });
+    const st = h("span", { class: "ds" });
+    const btn = h("button", { type: "button", "aria-label": this.tr("downloadName", { name: a.name || title }) }, this.tr("download"));
+    btn.onclick = () => void this.download(seq, a, bar, st);
+    if (file) b.append(h("span", { class: "cf" }, file));
+    b.append(h("div", { class: "dr" }, btn, bar, st));
+  }
+
+  /** A file on its way: its name and size, progress, cancel; or why it did not go. */
+  private uploadCard(u: Upload): HTMLElement {
+    const bad = u.state === "lost" || u.state === "refused";
+    const status =
+      u.state === "up" ? this.tr("uploading") : u.state === "wait" ? this.tr("upWait") : fileError(this.lang, u.error ?? { code: "network" }, this.chat.limits);
+    const el = this.bubble(`u${u.cmid}`, "", this.tr("you"), (b) => {
+      b.className = "body card";
+      b.append(
+        h("span", { class: "ck" }, this.tr("fileLabel")),
+        h("strong", {}, u.name),
+        h("span", { class: "cf" }, sizeText(u.file.size)),
+        h(
+          "div",
+          { class: "dr" },
+          h("progress", { max: "100", "aria-label": this.tr("progress") }),
+          h("button", { type: "button", onclick: () => this.chat.retry(u) }, this.tr("retry")),
+          h("button", { type: "button", onclick: () => this.chat.dropUpload(u.cmid) }),
+        ),
+      );
+    }, status);
+    el.className = `msg m-reader ${bad ? "failed" : "pending"}`;
+    const [bar, retry, drop] = el.querySelector(".dr")?.children as unknown as [HTMLProgressElement, HTMLElement, HTMLElement];
+    bar.hidden = u.state !== "up";
+    bar.value = (100 * u.loaded) / (u.file.size || 1);
+    retry.hidden = u.state !== "lost";
+    text(drop, this.tr(bad ? "remove" : "cancel"));
+    drop.setAttribute("aria-label", this.tr(bad ? "removeName" : "cancelName", { name: u.name }));
+    return el;
+  }
+
   private errorText(err: DeskError): string {
     const d = err.details ?? {};
     const langs = Array.isArray(d.languages)
@@ -341,11 +436,14 @@ export class View {
     return [when ? this.tr("closedNext", { when }) : this.tr("closedNoNext"), this.tr(gate.chat ? "closedLive" : "closedForm")].join("\n");
   }
 
-  private bubble(key: string, kind: string, who: string, body: string, status: string, at = ""): HTMLElement {
+  /** A message of the list, built once per key: `body` as text with links, or filled by a
+   * function (a card). */
+  private bubble(key: string, kind: string, who: string, body: string | ((b: HTMLElement) => void), status: string, at = ""): HTMLElement {
     let el = this.items.get(key);
     if (!el) {
       const b = h("div", { class: "body" });
-      linkify(b, body);
+      if (typeof body === "string") linkify(b, body);
+      else body(b);
       const tm = h("time", { class: "tm" });
       if ((tm.textContent = hhmm(at))) tm.dateTime = at;
       el = h("div", { class: `msg m-${kind}` }, h("div", { class: "by" }), b, h("div", { class: "meta" }, tm, h("span", { class: "st" })));
@@ -486,7 +584,9 @@ export class View {
     const want: HTMLElement[] = [];
     for (const m of sorted) {
       const kind = m.author_kind === "consultant" || m.author_kind === "reader" || m.author_kind === "bot" ? m.author_kind : "system";
-      want.push(this.bubble(`s${m.seq}`, kind, this.author(m), m.body, m.seq === lastRead ? tr("read") : "", m.created_at));
+      const a = m.attachment;
+      const body = a ? (b: HTMLElement) => this.card(b, m.seq, a) : m.body;
+      want.push(this.bubble(`s${m.seq}`, kind, this.author(m), body, m.seq === lastRead ? tr("read") : "", m.created_at));
     }
     // A message already stored (learned through `resume` or an event before its own
     // acknowledgement came back) is shown once, as stored.
@@ -497,6 +597,9 @@ export class View {
     for (const f of c.failed) {
       want.push(this.bubble(`f${f.cmid}`, "reader failed", tr("you"), f.body, `${tr("failed")}：${this.errorText(f.error)}`));
     }
+    // Files on their way (one already stored, same client_msg_id, is shown once, as stored).
+    const stored = new Set(sorted.map((m) => m.client_msg_id));
+    for (const u of c.uploads) if (!stored.has(u.cmid)) want.push(this.uploadCard(u));
     const keep = new Set(want);
     for (const [k, el] of this.items) {
       if (!keep.has(el)) {
@@ -521,8 +624,27 @@ export class View {
     const closed = c.ended || c.conn === "fatal";
     this.input.disabled = closed;
     this.sendBtn.disabled = closed;
+    // Files only in a chat under way, and not while the connection is lost.
+    const lim = c.limits;
+    this.attBtn.hidden = !c.active || !lim?.accept.length;
+    this.attBtn.disabled = !c.canAttach;
+    this.attBtn.setAttribute("aria-label", tr("attach"));
+    this.attBtn.title = tr("attach");
+    if (lim && this.fileIn.accept !== acceptOf(lim)) this.fileIn.accept = acceptOf(lim);
     this.input.setAttribute("aria-label", tr("input"));
     this.input.placeholder = tr("placeholder");
     text(this.sendBtn, tr("send"));
   }
+}
+
+/** The attach button's paper clip (an SVG, drawn with the button's colour). */
+function clip(): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  const path = document.createElementNS(ns, "path");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  path.setAttribute("d", "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5");
+  svg.append(path);
+  return svg;
 }
