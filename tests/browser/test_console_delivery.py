@@ -18,6 +18,7 @@ import json
 import re
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -186,8 +187,7 @@ async def test_a_dropped_pdf_goes_out_with_its_own_title_is_downloaded_and_count
         await card.get_by_role("link", name="下载 文献传递研究.pdf").click()
     download = await info.value
     assert download.suggested_filename == "文献传递研究.pdf"
-    with open(await download.path(), "rb") as f:
-        assert f.read() == pdf
+    assert Path(await download.path()).read_bytes() == pdf
 
     # The ledger page: the row and the count, exported as CSV with the same filters.
     await page.get_by_role("button", name="文献传递统计").click()
@@ -224,11 +224,11 @@ async def test_a_dropped_pdf_goes_out_with_its_own_title_is_downloaded_and_count
     assert "direction=to_reader" in (await export.get_attribute("href") or "")
     async with page.expect_download() as info:
         await export.click()
-    csv_text = open(await (await info.value).path(), encoding="utf-8-sig").read()
+    csv_text = Path(await (await info.value).path()).read_text(encoding="utf-8-sig")
     assert TITLE in csv_text and "journal_article" in csv_text
     async with page.expect_download() as info:
         await ledger.get_by_role("link", name="导出统计 CSV").click()
-    counts_csv = open(await (await info.value).path(), encoding="utf-8-sig").read().splitlines()
+    counts_csv = Path(await (await info.value).path()).read_text(encoding="utf-8-sig").splitlines()
     assert counts_csv[0].startswith("origin_library,name,total") and counts_csv[1].startswith(
         "demo-pl,"
     )
