@@ -40,6 +40,10 @@ from desk.shared.memory import MemoryState
 from desk.sockets.console import ConsoleNamespace
 from desk.sockets.reader import ReaderNamespace
 from desk.sockets.server import BoundedRedisManager, DeskServer, build_server
+from transcripts.api import add_transcript_routes
+from transcripts.cases import add_case_routes
+from transcripts.index import Indexer, index_pending
+from transcripts.retention import anonymise_expired
 from transcripts.store import MessageStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,8 @@ ROUTER_KEY = web.AppKey("router", Router)
 OVERDUE_SWEEP_SECONDS = 60.0
 #: Stored files past their retention are removed this often (once across nodes).
 PURGE_SECONDS = 3600.0
+#: Ended chats an earlier indexing missed are indexed this often (once across nodes).
+INDEX_SECONDS = 30.0
 
 
 async def make_state(settings: Settings) -> SharedState:
@@ -83,6 +89,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     add_library_settings_routes(app)
     add_delivery_routes(app)
     add_ledger_routes(app)
+    add_transcript_routes(app)
+    add_case_routes(app)
     add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -111,6 +119,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             files=LocalStorage(settings.files_dir),
         )
         Fanout(sio, desk).attach(desk.bus)
+        Indexer(desk).attach(desk.bus)
         bots = Bots(desk)
         bots.attach(desk.bus)
         app[BOTS_KEY] = bots
@@ -147,6 +156,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                     ("waiting-bot", WAIT_TICK_SECONDS, lambda _desk: bots.tell_waiting()),
                     ("backlog-overdue", OVERDUE_SWEEP_SECONDS, sweep_overdue),
                     ("purge-files", PURGE_SECONDS, purge_files),
+                    ("index-transcripts", INDEX_SECONDS, index_pending),
+                    ("anonymise-transcripts", PURGE_SECONDS, anonymise_expired),
                 ],
                 [("console-sessions", settings.heartbeat_seconds, console.hang_up_ended_sessions)],
             )

@@ -146,6 +146,8 @@ class Consultation(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Set when the retention job anonymised the chat (personal data masked, reader unlinked).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: Bumped on every state change: a client that resumes gets the state first if it moved.
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     file_retention_days: float = Field(180.0, gt=0)
     #: No upload is ever larger than this, whatever a library allows.
     max_upload_mb: int = Field(100, ge=1, le=2048)
+    #: Ended chats are anonymised this many days after (personal data masked, readers
+    #: unlinked); statistics stay.
+    transcript_retention_days: float = Field(730.0, gt=0)
     #: Days and months of the reports (the delivery ledger's counts) are this zone's.
     report_timezone: str = "Asia/Shanghai"
     #: Run APScheduler jobs (routing ticks, sweeps) in this process.

@@ -126,3 +126,29 @@ def desk_now(desk: Desk):  # type: ignore[no-untyped-def]
     from desk.actions.consultations import timestamp
 
     return timestamp(desk.clock.now())
+
+
+async def send_text(desk: Desk, to: str, subject: str, body: str) -> bool:
+    """A plain mail to a reader (their transcript); False when it could not be sent."""
+    settings = desk.settings
+    if not settings.smtp_host:
+        return False
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    try:
+        await aiosmtplib.send(
+            msg,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_starttls,
+            timeout=15,
+        )
+    except (aiosmtplib.SMTPException, OSError):
+        log.warning("reader mail failed", exc_info=True)
+        return False
+    return True

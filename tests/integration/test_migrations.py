@@ -17,6 +17,7 @@ from desk.db import Base, make_engine
 from desk.migrate import downgrade, upgrade
 from tests.conftest import in_thread
 from tests.services import create_database, drop_database, postgres_url
+from transcripts.search import is_index_table
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -39,10 +40,19 @@ def _diff_and_tables(url: str) -> tuple[list[object], set[str]]:
             async with engine.connect() as conn:
 
                 def inspect_it(sync: Connection) -> tuple[list[object], set[str]]:
-                    ctx = MigrationContext.configure(sync, opts={"compare_type": True})
-                    return list(compare_metadata(ctx, Base.metadata)), set(
-                        inspect(sync).get_table_names()
+                    # The full-text index is dialect-specific DDL outside the metadata.
+                    ctx = MigrationContext.configure(
+                        sync,
+                        opts={
+                            "compare_type": True,
+                            "include_name": lambda name, kind, _parent: (
+                                not (kind == "table" and is_index_table(name))
+                            ),
+                        },
                     )
+                    return list(compare_metadata(ctx, Base.metadata)), {
+                        t for t in inspect(sync).get_table_names() if not is_index_table(t)
+                    }
 
                 return await conn.run_sync(inspect_it)
         finally:
