@@ -48,6 +48,14 @@ PDF = b"%PDF-1.7\n1 0 obj << /Title (Test) >> endobj\n" + b"x" * 3000 + b"\n%%EO
 EVIL = '<img src=x onerror="window.__xss=1">'
 
 
+PASTE_PNG = """el => {
+    const data = new DataTransfer();
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10, 0, 0, 0, 0]);
+    data.items.add(new File([png], "image.png", {type: "image/png"}));
+    el.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true}));
+}"""
+
+
 def attach(page: Page) -> Any:
     return panel(page).get_by_role("button", name="发送文件")
 
@@ -189,6 +197,27 @@ async def test_reader_sends_a_screenshot_the_consultant_receives_it(
     )
     assert second["attachment"]["content_type"] == "image/jpeg"
     await expect(cards(page)).to_have_count(2)
+
+    # A screenshot pasted into the text box is sent as a file; the text box keeps its words.
+    await composer(page).fill("见截图")
+    await composer(page).evaluate(PASTE_PNG)
+    pasted = await wang.wait_for(
+        "message", lambda m: (m.get("attachment") or {}).get("name") == "image.png"
+    )
+    assert pasted["attachment"]["size"] == 12
+    await expect(cards(page)).to_have_count(3)
+    await expect(composer(page)).to_have_value("见截图")
+
+    # A scan of a few MB (more than the desk's 1 MiB for JSON bodies: uploads stream).
+    scan = PDF + b"0" * (3 << 20)
+    await file_input(page).set_input_files(
+        files=[{"name": "扫描件.pdf", "mimeType": "application/pdf", "buffer": scan}]
+    )
+    big = await wang.wait_for(
+        "message", lambda m: (m.get("attachment") or {}).get("name") == "扫描件.pdf"
+    )
+    assert big["attachment"]["size"] == len(scan)
+    await expect(card(page, "扫描件.pdf").locator(".cf")).to_have_text("3.0 MB")
 
 
 async def test_a_dropped_upload_is_retried_with_the_same_client_msg_id_and_stored_once(

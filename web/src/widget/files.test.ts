@@ -227,6 +227,9 @@ describe("transfer", () => {
     tr = transfer("u", "t", new FormData(), () => {});
     FakeXhr.last.answer(502, "<html>Bad gateway</html>");
     expect(await tr.done).toEqual({ ok: false, error: { code: "unavailable" } });
+    tr = transfer("u", "t", new FormData(), () => {});
+    FakeXhr.last.answer(413, "<html>413 Request Entity Too Large</html>");
+    expect(await tr.done).toEqual({ ok: false, error: { code: "file_too_large" } });
     tr = transfer("u", "t", null, () => {});
     tr.abort();
     expect(await tr.done).toEqual({ ok: false, error: { code: "aborted" } });

@@ -167,7 +167,7 @@ export interface Transfer {
  * One request to the desk with the reader's token: a POST of `form` (an upload, progress of the
  * bytes sent) or a GET (a download, progress of the bytes received; `total` 0 when unknown).
  * Never rejects: a dropped connection is `network`, an abort `aborted`, a refusal the desk's
- * error (`unavailable` when its answer is not the desk's).
+ * error (when the answer is not the desk's: `file_too_large` for a 413, else `unavailable`).
  */
 export function transfer(url: string, token: string, form: FormData | null, progress: (loaded: number, total: number) => void): Transfer {
   const x = new XMLHttpRequest();
@@ -185,7 +185,9 @@ export function transfer(url: string, token: string, form: FormData | null, prog
       } catch {
         // A proxy's page, not the desk's answer.
       }
-      resolve(x.status === 200 && body?.ok ? { ok: true, json: body } : { ok: false, error: body?.error ?? { code: x.status >= 500 || !body ? "unavailable" : "internal" } });
+      // A proxy's own refusal of a large body (its page, not JSON) is not worth sending again.
+      const code = x.status === 413 ? "file_too_large" : x.status >= 500 || !body ? "unavailable" : "internal";
+      resolve(x.status === 200 && body?.ok ? { ok: true, json: body } : { ok: false, error: body?.error ?? { code } });
     };
     x.onerror = () => resolve({ ok: false, error: { code: "network" } });
     x.onabort = () => resolve({ ok: false, error: { code: "aborted" } });
