@@ -170,6 +170,8 @@ async def me(request: web.Request) -> web.Response:
                 "languages": list(who.languages),
                 "max_chats": who.max_chats,
             },
+            # The zone of the reports' days and months (DESK_REPORT_TIMEZONE).
+            "report_timezone": desk.settings.report_timezone,
         }
     )
 

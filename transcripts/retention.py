@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 
 from desk.actions.consultations import timestamp
 from desk.context import Desk
+from desk.delivery.actions import mark_purged_messages
 from desk.directory import ConsultantInfo
 from desk.models import Consultation, LedgerEntry, Reader, ReaderToken, Ticket
 from transcripts import audit, privacy
@@ -188,6 +189,7 @@ async def erase_reader(desk: Desk, reader_id: int, *, who: ConsultantInfo, reaso
             aside = await desk.files.set_aside(sha)
             if aside is not None:
                 await desk.files.drop(aside)
+        await mark_purged_messages(desk, sha)
     await _forget_reader(desk, reader_id)
     libraries: list[int | None] = [*sorted({lib for _, lib, _ in chats})]
     if not libraries:

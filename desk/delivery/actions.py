@@ -388,10 +388,34 @@ async def purge_files(desk: Desk) -> int:
             continue
         if aside is not None:
             await desk.files.drop(aside)
+        await mark_purged_messages(desk, sha)
         gone += 1
     if gone:
         log.info("purged delivered files", extra={"files": gone})
     return gone
+
+
+async def mark_purged_messages(desk: Desk, sha256: str) -> None:
+    """Say in the messages that carried a purged file that it is gone (``attachment.purged``),
+    so clients need not ask."""
+    from transcripts.models import Message
+
+    async with desk.sessions.begin() as s:
+        refs = (
+            await s.execute(
+                select(LedgerEntry.consultation_id, LedgerEntry.seq).where(
+                    LedgerEntry.sha256 == sha256,
+                    LedgerEntry.file_purged_at.is_not(None),
+                    LedgerEntry.consultation_id.is_not(None),
+                )
+            )
+        ).all()
+        for cid, seq in refs:
+            m = await s.scalar(
+                select(Message).where(Message.consultation_id == cid, Message.seq == seq)
+            )
+            if m is not None and m.attachment is not None and not m.attachment.get("purged"):
+                m.attachment = {**m.attachment, "purged": True}
 
 
 def staff_scope(who: ConsultantInfo) -> Any:

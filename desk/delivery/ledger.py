@@ -267,7 +267,13 @@ async def _counts(request: web.Request) -> tuple[str, list[dict[str, Any]]]:
 async def counts(request: web.Request) -> web.Response:
     group, rows = await _counts(request)
     return web.json_response(
-        {"ok": True, "group": group, "counts": rows, "total": sum(r["total"] for r in rows)}
+        {
+            "ok": True,
+            "group": group,
+            "counts": rows,
+            "total": sum(r["total"] for r in rows),
+            "timezone": request.app[DESK_KEY].settings.report_timezone,
+        }
     )
 
 

@@ -528,6 +528,10 @@ async def test_files_are_purged_after_the_retention_and_the_ledger_stays(
         node, "GET", f"/api/readers/consultations/{cid}/files/{seqs[0]}", reader=reader
     )
     assert status == 410 and body["error"]["code"] == "file_purged"
+    # The message says so too, in history.
+    history = await reader.ok("history", {"consultation_id": cid, "after_seq": 0})
+    flags = {m["seq"]: (m["attachment"] or {}).get("purged", False) for m in history["messages"]}
+    assert [flags[s] for s in seqs] == [True, False, False]
     for seq in seqs[1:]:
         status, *_ = await request(
             node, "GET", f"/api/readers/consultations/{cid}/files/{seq}", reader=reader
