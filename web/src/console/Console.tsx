@@ -14,6 +14,7 @@ import { makeChecker } from "./etiquette";
 import { HandoffDialog } from "./HandoffDialog";
 import { type Key, lang, t } from "./i18n";
 import { dt } from "./i18n-delivery";
+import { tt } from "./i18n-transcripts";
 import { Ledger } from "./Ledger";
 import { LogoutDialog } from "./LogoutDialog";
 import { beep, desktopNotify, pageInBackground, unlockAudio } from "./notify";
@@ -21,6 +22,7 @@ import { PhraseManager } from "./PhraseManager";
 import { SettingsDialog, type SettingsPage } from "./SettingsPages";
 import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
+import { Transcripts } from "./Transcripts";
 import { TransferDialog } from "./TransferDialog";
 import type { Consultation, DeskError, Me, Message, Phrase } from "./types";
 
@@ -53,7 +55,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     | { kind: "logout" }
     | null
   >(null);
-  const [view, setView] = useState<"live" | "backlog" | "ledger">("live");
+  const [view, setView] = useState<"live" | "backlog" | "ledger" | "transcripts">("live");
   const toastSeq = useRef(0);
   const clientRef = useRef<DeskClient | null>(null);
 
@@ -255,11 +257,21 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         >
           {dt("view_ledger")}
         </button>
+        <button
+          type="button"
+          aria-pressed={view === "transcripts"}
+          class={view === "transcripts" ? "selected" : ""}
+          onClick={() => setView("transcripts")}
+        >
+          {tt("view_transcripts")}
+        </button>
       </nav>
       {view === "backlog" ? (
         <Backlog client={client} onNotice={(m) => toast(m)} />
       ) : view === "ledger" ? (
         <Ledger me={props.me} client={client} />
+      ) : view === "transcripts" ? (
+        <Transcripts me={props.me} client={client} />
       ) : (
       <div class="layout">
         <Sidebar client={client} onError={errorToast} />
