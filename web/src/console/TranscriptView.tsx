@@ -129,7 +129,7 @@ export function TranscriptView(props: {
           </div>
 
           <TagsEditor
-            key={`${props.id}-${masked?.tags.join("\u0000")}`}
+            key={`${props.id}-${masked ? "loaded" : "loading"}`}
             id={props.id}
             tags={masked?.tags ?? []}
             onSaved={(tags) => masked && setMasked({ ...masked, tags })}
@@ -178,7 +178,7 @@ export function TranscriptView(props: {
                     {h.note && (
                       <span class="muted">
                         {" · "}
-                        <MaskedText text={h.note} />
+                        {thas(`endReason_${h.note}`) ? tt(`endReason_${h.note}` as TKey) : <MaskedText text={h.note} />}
                       </span>
                     )}
                   </li>
@@ -336,7 +336,7 @@ function ReasonDialog(props: {
           <textarea
             rows={3}
             maxLength={500}
-            required
+            aria-required="true"
             aria-invalid={problem !== null}
             aria-describedby="reason-problem"
             placeholder={props.hint}
