@@ -272,3 +272,45 @@ async def test_a_consultant_sees_their_library_only(
     view = page.locator(f'article.tr-view[data-consultation="{ours}"]')
     await expect(view.get_by_role("log", name="对话记录")).to_contain_text("一般三个工作日。")
     await expect(view.get_by_role("button", name="删除读者个人数据")).to_have_count(0)
+
+
+async def test_supervisor_erases_a_readers_data_after_confirming(
+    live_desk: Node, host_site: HostSite, new_page: Any
+) -> None:
+    cid = await served_chat(
+        live_desk,
+        host_site,
+        "zhao",
+        "demo-ul",
+        f"请删除我的信息，电话 {PHONE}，问题是{PHRASE}",
+        "好的，已记录。",
+    )
+    page = await signed_in(new_page, live_desk, "chen")
+    await open_transcripts(page)
+    await search(page, PHRASE)
+    await result(page, cid).get_by_role("button", name=f"查看咨询 #{cid}").click()
+    view = page.locator(f'article.tr-view[data-consultation="{cid}"]')
+    chat = view.get_by_role("log", name="对话记录")
+    await expect(chat.locator(".msg.from-reader")).to_contain_text(PHRASE)
+
+    # Escape leaves everything as it was; the confirm needs a reason.
+    await view.get_by_role("button", name="删除读者个人数据").click()
+    dialog = page.get_by_role("dialog", name=f"删除读者个人数据 · 咨询 #{cid}")
+    await expect(dialog).to_contain_text("不能撤销")
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
+    await view.get_by_role("button", name="删除读者个人数据").click()
+    await dialog.get_by_role("button", name="确认删除").click()
+    await expect(dialog.get_by_role("alert")).to_have_text("请写明原因（至少 2 个字）。")
+    await dialog.get_by_label("原因（必填）").fill("读者来函要求删除")
+    await dialog.get_by_role("button", name="确认删除").click()
+    await expect(dialog).to_have_count(0)
+    await expect(view.get_by_text("已删除这位读者在 1 次咨询中的个人数据。")).to_be_visible()
+    await expect(chat.locator(".msg.from-reader")).to_contain_text("已应读者要求删除")
+    await expect(chat.locator(".msg.from-reader")).not_to_contain_text(PHONE)
+    await expect(chat.locator(".msg.from-consultant").first).to_contain_text("好的，已记录。")
+
+    await page.get_by_role("button", name="审计日志").click()
+    erased = page.get_by_test_id("audit-log").locator('tr[data-action="erase"]')
+    await expect(erased).to_contain_text("原因：读者来函要求删除")
+    await expect(erased).to_contain_text(f"#{cid}")

@@ -107,6 +107,21 @@ describe("snippetPieces", () => {
     ]);
   });
 
+  it("names the kind of a line cut inside its kind", () => {
+    const pieces: HitPiece[] = [
+      ["…", false],
+      ["onsultant\t您好，", false],
+      ["查收查引", true],
+    ];
+    expect(snippetPieces(pieces, NAMES)).toEqual([
+      ["…咨询员：您好，", false],
+      ["查收查引", true],
+    ]);
+    // A whole kind at the start is named by the line rule; a cut that fits no kind stays.
+    expect(snippetPieces([["reader\t问", false]], NAMES)).toEqual([["读者：问", false]]);
+    expect(snippetPieces([["…", false], ["xyz\t问", false]], NAMES)).toEqual([["…xyz 问", false]]);
+  });
+
   it("leaves a cut line as it is and drops empty or malformed pieces", () => {
     const pieces = [["…n\t论", false], ["", true], "oops", ["OPAC", true], ["OPAC", true]] as unknown as HitPiece[];
     expect(snippetPieces(pieces, NAMES)).toEqual([

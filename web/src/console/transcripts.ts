@@ -212,7 +212,8 @@ export function auditQuery(f: AuditFilters, before?: number): string {
 
 // ---- text --------------------------------------------------------------------------------
 
-const KINDS = "reader|consultant|bot|system";
+const KIND_LIST = ["reader", "consultant", "bot", "system"];
+const KINDS = KIND_LIST.join("|");
 const LINE_START = new RegExp(`(^|\\n)(${KINDS})\\t`, "g");
 
 /**
@@ -222,10 +223,19 @@ const LINE_START = new RegExp(`(^|\\n)(${KINDS})\\t`, "g");
  */
 export function snippetPieces(pieces: readonly HitPiece[], names: Record<string, string>, sep = " ｜ "): HitPiece[] {
   const out: HitPiece[] = [];
+  let first = true;
   for (const raw of pieces) {
     if (!Array.isArray(raw) || typeof raw[0] !== "string") continue;
     const hit = raw[1] === true;
-    const text = raw[0]
+    let source = raw[0];
+    if (first && source !== "…" && source !== "") {
+      // A snippet cut inside a line's kind ("…onsultant<TAB>"): name the kind it ends.
+      first = false;
+      const cut = /^([a-z]+)\t/.exec(source);
+      const kind = cut ? KIND_LIST.find((k) => k !== cut[1] && k.endsWith(cut[1])) : undefined;
+      if (cut && kind) source = `${names[kind] ?? kind}：${source.slice(cut[0].length)}`;
+    }
+    const text = source
       .replace(LINE_START, (_m, brk: string, kind: string) => `${brk ? sep : ""}${names[kind] ?? kind}：`)
       .replace(/\n/g, sep)
       .replace(/\t/g, " ");
