@@ -272,6 +272,10 @@ async def test_a_consultant_sees_their_library_only(
     view = page.locator(f'article.tr-view[data-consultation="{ours}"]')
     await expect(view.get_by_role("log", name="对话记录")).to_contain_text("一般三个工作日。")
     await expect(view.get_by_role("button", name="删除读者个人数据")).to_have_count(0)
+    # Keyboard users land on the chat they opened, and back on its button when they leave.
+    await expect(view.get_by_role("heading", name=f"咨询 #{ours}")).to_be_focused()
+    await view.get_by_role("button", name="← 返回检索结果").click()
+    await expect(result(page, ours).get_by_role("button", name=f"查看咨询 #{ours}")).to_be_focused()
 
 
 async def test_supervisor_erases_a_readers_data_after_confirming(

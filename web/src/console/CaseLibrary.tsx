@@ -65,9 +65,11 @@ export function CaseLibrary(props: {
   };
   const libs = [...c.libraries.values()];
 
-  if (props.openId !== null && !props.hidden) {
+  if (props.openId !== null) {
+    // Kept while a chat is open from it, so an edit under way survives the visit.
     return (
-      <CaseEditor
+      <div hidden={props.hidden}>
+        <CaseEditor
         key={props.openId}
         me={props.me}
         id={props.openId}
@@ -78,7 +80,8 @@ export function CaseLibrary(props: {
           setReload((x) => x + 1);
         }}
         onOpenChat={props.onOpenChat}
-      />
+        />
+      </div>
     );
   }
 

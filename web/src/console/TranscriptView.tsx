@@ -2,7 +2,7 @@
 // notes marked as such), files, assignments and transfers; personal data masked as labels
 // until someone allowed reveals it with a reason (audited). Tags, the reader's erasure
 // (supervisors) and marking it as a typical case.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { AttachmentCard } from "./AttachmentCard";
 import type { DeskClient } from "./client";
 import { Dialog } from "./Dialog";
@@ -34,6 +34,10 @@ export function TranscriptView(props: {
   const [notice, setNotice] = useState<string | null>(null);
   const [dialog, setDialog] = useState<"reveal" | "erase" | "case" | null>(null);
   const [reload, setReload] = useState(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  // Keyboard and screen-reader users land on the chat they opened.
+  useEffect(() => heading.current?.focus(), [props.id]);
 
   useEffect(() => {
     let live = true;
@@ -57,7 +61,7 @@ export function TranscriptView(props: {
           {props.backLabel}
         </button>
       </p>
-      <h3 id="tr-view-title">{tt("chatN", { id: props.id })}</h3>
+      <h3 id="tr-view-title" tabIndex={-1} ref={heading}>{tt("chatN", { id: props.id })}</h3>
       {error && (
         <p class="error" role="alert">
           {error}

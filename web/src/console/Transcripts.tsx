@@ -1,7 +1,7 @@
 // 审阅 · transcripts: search the ended consultations the desk lets this user see, open one
 // whole, collect typical cases, and (supervisors, admins) read the audit log. The desk decides
 // the scope (transcripts/access.py); the pages keep their state while a chat is open.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import "./transcripts.css";
 import { AuditLog } from "./AuditLog";
 import { CaseLibrary } from "./CaseLibrary";
@@ -19,6 +19,8 @@ export function Transcripts(props: { me: Me; client: DeskClient }) {
   /** The chat open, and the page it was opened from (where 返回 goes back to). */
   const [chat, setChat] = useState<number | null>(null);
   const [caseId, setCaseId] = useState<number | null>(null);
+  /** Where focus goes back to when the chat is closed (the button that opened it). */
+  const opener = useRef<HTMLElement | null>(null);
   const [people, setPeople] = useState<People>(() => new Map([[props.me.id, props.me.name]]));
 
   const pages: Page[] = isSupervisor(props.me.role) ? ["search", "cases", "audit"] : ["search", "cases"];
@@ -31,6 +33,16 @@ export function Transcripts(props: { me: Me; client: DeskClient }) {
       return next;
     });
   };
+  const openChat = (id: number) => {
+    opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setChat(id);
+  };
+  useEffect(() => {
+    if (chat !== null) return;
+    const back = opener.current;
+    opener.current = null;
+    if (back?.isConnected) back.focus();
+  }, [chat]);
   const go = (p: Page) => {
     setPage(p);
     setChat(null);
@@ -76,7 +88,7 @@ export function Transcripts(props: { me: Me; client: DeskClient }) {
         client={props.client}
         people={people}
         onPeople={notePeople}
-        onOpen={setChat}
+        onOpen={openChat}
         hidden={chat !== null || page !== "search"}
       />
       <CaseLibrary
@@ -84,7 +96,7 @@ export function Transcripts(props: { me: Me; client: DeskClient }) {
         client={props.client}
         openId={caseId}
         onOpen={setCaseId}
-        onOpenChat={setChat}
+        onOpenChat={openChat}
         hidden={chat !== null || page !== "cases"}
       />
       {isSupervisor(props.me.role) && (
@@ -92,7 +104,7 @@ export function Transcripts(props: { me: Me; client: DeskClient }) {
           me={props.me}
           client={props.client}
           people={people}
-          onOpenChat={setChat}
+          onOpenChat={openChat}
           hidden={chat !== null || page !== "audit"}
         />
       )}
