@@ -290,6 +290,9 @@ async def library_public(request: web.Request) -> web.Response:
                     "live": await _live(desk, lib.languages),
                     # What the widget may upload (checked again by the desk).
                     "files": (await library_limits(desk, lib.id)).to_client(),
+                    # The desk sends mail: the widget offers to mail a reader their copy of
+                    # the conversation (POST .../transcript/email) only then.
+                    "mail": bool(desk.settings.smtp_host),
                 },
             }
         ),

@@ -2,6 +2,7 @@
 // token, socket, resume and history paging, the outbox, typing and read marks. The view
 // listens to `onChange` and reads the public fields.
 import { io, type Socket } from "socket.io-client";
+import { served } from "./after";
 import { type Attachment, checkFile, type FileLimits, transfer, type Transfer } from "./files";
 import { addMessages, bySeq, handoffTicket, topSeq, unreadCount } from "./messages";
 import { type Ack, type DeskError, outcome, RETRY, toAck } from "./protocol";
@@ -24,6 +25,8 @@ export interface LibraryInfo extends LibraryRef {
   live?: Record<string, boolean>;
   /** What its chats take (absent on older desks: no files then). */
   files?: FileLimits;
+  /** The desk sends mail: a reader may have their copy of a chat mailed (absent: no). */
+  mail?: boolean;
 }
 
 export interface Person {
@@ -751,6 +754,53 @@ export class Chat {
   /** Fetch the file of message `seq` of the current chat, with the reader's token. */
   fetchFile(seq: number, progress: (loaded: number, total: number) => void): Transfer {
     return transfer(`${this.desk}/api/readers/consultations/${this.cid}/files/${seq}`, this.store.token ?? "", null, progress);
+  }
+
+  // ---- the end of a chat: rating and the reader's copy --------------------------------------
+
+  /** The current chat ended after a consultant served it: it may be rated and copied. */
+  get served(): boolean {
+    return this.ended && this.consultation?.id === this.cid && served(this.consultation, this.sorted(), this.people.size > 0);
+  }
+
+  /** The reader rated the current chat on this device. */
+  get rated(): boolean {
+    return this.cid !== null && this.store.rated().includes(this.cid);
+  }
+
+  /** POST a JSON body to one of the current chat's reader routes, with the reader's token;
+   * null when the desk took it. Never rejects (`network` when it could not be reached). */
+  private async post(path: string, body: unknown): Promise<DeskError | null> {
+    try {
+      const r = await fetch(`${this.desk}/api/readers/consultations/${this.cid}/${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.store.token ?? ""}` },
+        body: JSON.stringify(body),
+      });
+      const got = (await r.json().catch(() => null)) as { ok?: boolean; error?: DeskError } | null;
+      return got?.ok ? null : (got?.error ?? { code: "unavailable" });
+    } catch {
+      return { code: "network" };
+    }
+  }
+
+  /** Rate the current chat (a second rating replaces the first); remembered on this device. */
+  async rate(body: { satisfied: boolean; comment: string }): Promise<DeskError | null> {
+    const cid = this.cid;
+    const err = cid === null ? { code: "consultation_not_found" } : await this.post("rating", body);
+    if (!err && cid !== null) this.store.addRated(cid);
+    this.onChange();
+    return err;
+  }
+
+  /** The reader's copy of the current chat, as a text file. */
+  fetchTranscript(): Transfer {
+    return transfer(`${this.desk}/api/readers/consultations/${this.cid}/transcript`, this.store.token ?? "", null, () => {});
+  }
+
+  /** Mail the reader's copy of the current chat to `email`. */
+  mailTranscript(email: string): Promise<DeskError | null> {
+    return this.post("transcript/email", { email });
   }
 
   dismissFailed(cmid: string): void {

@@ -33,6 +33,8 @@ export interface TicketRef {
 
 const memory = new Map<string, string>();
 const MAX_TICKETS = 10;
+/** Rated consultations remembered (for the thank-you after a reload): the latest few. */
+const MAX_RATED = 20;
 
 // A value that could not be written (no storage, or storage full) is kept in memory, and memory
 // wins when reading, so an item removed from the outbox can never come back from a stale copy.
@@ -72,6 +74,7 @@ export class Store {
   readonly libKey: string;
   readonly outKey: string;
   readonly ticketKey: string;
+  readonly ratedKey: string;
 
   constructor(deskOrigin: string, library: string) {
     const p = `deskwidget:${deskOrigin}:`;
@@ -79,6 +82,7 @@ export class Store {
     this.libKey = p + "lib:" + library;
     this.outKey = p + "out:" + library;
     this.ticketKey = p + "tickets:" + library;
+    this.ratedKey = p + "rated:" + library;
   }
 
   get token(): string | null {
@@ -130,8 +134,17 @@ export class Store {
     set(this.ticketKey, JSON.stringify([t, ...rest].slice(0, MAX_TICKETS)));
   }
 
+  /** The consultations the reader rated on this device (ids only, newest first). */
+  rated(): number[] {
+    return list(this.ratedKey, (x: number) => typeof x === "number");
+  }
+
+  addRated(cid: number): void {
+    set(this.ratedKey, JSON.stringify([cid, ...this.rated().filter((x) => x !== cid)].slice(0, MAX_RATED)));
+  }
+
   /** Forget everything of this library on this device, and the reader token. */
   clear(): void {
-    for (const k of [this.outKey, this.ticketKey, this.libKey, this.tokenKey]) set(k, null);
+    for (const k of [this.outKey, this.ticketKey, this.ratedKey, this.libKey, this.tokenKey]) set(k, null);
   }
 }

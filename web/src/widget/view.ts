@@ -2,6 +2,7 @@
 // placed with textContent only, never parsed as HTML; http(s) URLs in messages become links
 // built the same way (dom.ts).
 import css from "./widget.css?inline";
+import { After } from "./after";
 import { Chat, type DeskError, type Message, type Upload } from "./chat";
 import { dayTime, h, hhmm, link, linkify, safeUrl, text } from "./dom";
 import { acceptOf, type Attachment, cardLines, dispositionName, fileError, save, sizeText } from "./files";
@@ -78,6 +79,7 @@ export class View {
   private readonly leaveBtn = h("button", { type: "button", class: "link", onclick: () => this.openLeave() });
   private readonly clearBtn = h("button", { type: "button", class: "link", onclick: () => this.ask("clear") });
   private readonly leave: Leave;
+  private readonly after: After;
   private readonly shadow: ShadowRoot;
 
   constructor(
@@ -113,6 +115,15 @@ export class View {
         if (draft && question.includes(draft)) this.input.value = "";
       },
     );
+    this.after = new After(
+      chat,
+      (k, v) => this.tr(k, v),
+      () => this.lang,
+      (msg) => {
+        this.notice = msg;
+        this.render();
+      },
+    );
     this.input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) this.submit(e);
     });
@@ -138,6 +149,7 @@ export class View {
       this.log,
       this.typing,
       this.endbar,
+      this.after.el,
       this.leave.el,
       this.alert,
       this.composer,
@@ -617,6 +629,9 @@ export class View {
 
     text(this.typing, c.consultantTyping ? tr("typing") : "");
     this.endbar.hidden = !ended || form;
+    // A chat a consultant served: the rating and the reader's copy, under the "ended" bar.
+    this.after.el.hidden = !ended || form || !c.served;
+    if (!this.after.el.hidden) this.after.render();
     text(this.endText, ended);
     text(this.newBtn, tr("newChat"));
     text(this.alert, this.notice);
