@@ -1,15 +1,23 @@
 // 表单咨询 · the backlog: questions left for the non-real-time service (handed off from a chat
 // or left in the widget's form). Lists: the pool (open), mine (claimed by me), answered; a
 // detail pane with the question, the chat it came from, its history, and the actions under
-// the 72-hour rules of the reply norms (desk/backlog/rules.py).
+// the 72-hour rules of the reply norms (desk/backlog/rules.py). An answer may provide
+// documents: files and links confirmed in the chat's send dialog (SendDocument.tsx), sent with
+// the answer as one multipart request with its progress; the documents delivered are listed.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "./api";
 import type { DeskClient } from "./client";
+import { loadEtiquette } from "./ComposerChecks";
+import { type AnswerDoc, docLines, formatBytes, httpUrl, MAX_ANSWER_DOCS } from "./delivery";
+import { type AnswerOutcome, replyWithDocuments } from "./delivery-api";
 import { apiErrorText } from "./errors";
+import { type Checker, makeChecker } from "./etiquette";
 import { dateTime, duration, has, type Key, lang, t } from "./i18n";
+import { dt } from "./i18n-delivery";
 import { languageName } from "./languages";
 import { Linkified } from "./linkify";
-import type { AnswerKind, TicketDetail, TicketSummary } from "./types";
+import { deskErrorText, SendDocument, type SendTab } from "./SendDocument";
+import type { AnswerKind, TicketDetail, TicketDocument, TicketSummary } from "./types";
 
 const LISTS: api.BacklogList[] = ["open", "mine", "answered"];
 /** Answer kinds that need 72 hours without an answer, and carry the norms' wording. */
@@ -26,6 +34,16 @@ export function Backlog(props: { client: DeskClient; onNotice: (text: string) =>
   const [listError, setListError] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
   const [reload, setReload] = useState(0);
+  // The etiquette lists check a document's link as in a chat (the built-in checks until loaded).
+  const [etiquette, setEtiquette] = useState<Checker>(() => makeChecker());
+
+  useEffect(() => {
+    let live = true;
+    void loadEtiquette().then((ck) => live && ck && setEtiquette(ck));
+    return () => {
+      live = false;
+    };
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -112,6 +130,7 @@ export function Backlog(props: { client: DeskClient; onNotice: (text: string) =>
             key={selected}
             client={c}
             id={selected}
+            etiquette={etiquette}
             onChanged={() => setReload((n) => n + 1)}
             onNotice={props.onNotice}
           />
@@ -135,9 +154,61 @@ function authorLabel(kind: string): string {
   return has(key) ? t(key) : kind;
 }
 
+/** The documents delivered with an answer: title, byline, type, the file (with its staff
+ * download) or the link; all as text. */
+function DeliveredDocs(props: { docs: TicketDocument[] }) {
+  return (
+    <>
+      <h3>{dt("deliveredDocs")}</h3>
+      <ul class="answer-doc-list">
+        {props.docs.map((d) => {
+          const l = docLines(d);
+          const href = d.kind === "link" ? httpUrl(d.url) : null;
+          return (
+            <li key={d.id} class="attachment" data-testid="ticket-doc">
+              <p class="att-title">
+                {l.title} {l.type && <span class="att-type">{l.type}</span>}
+              </p>
+              {l.byline && <p class="att-byline">{l.byline}</p>}
+              {d.kind === "file" ? (
+                <p class="att-file">{l.file}</p>
+              ) : (
+                <p class="att-link">
+                  {href ? (
+                    <a href={href} target="_blank" rel="noopener noreferrer">
+                      {d.url}
+                    </a>
+                  ) : (
+                    d.url
+                  )}
+                </p>
+              )}
+              {d.purged && (
+                <p class="att-gone-note" role="note">
+                  {dt("purged")}
+                </p>
+              )}
+              {d.download && (
+                <p class="att-actions">
+                  <a class="button" href={d.download} download={d.name} aria-label={dt("downloadName", { name: d.name })}>
+                    {dt("download")}
+                  </a>
+                </p>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </>
+  );
+}
+
+let docSeq = 0;
+
 function TicketPane(props: {
   client: DeskClient;
   id: number;
+  etiquette: Checker;
   onChanged: () => void;
   onNotice: (text: string) => void;
 }) {
@@ -152,6 +223,15 @@ function TicketPane(props: {
   const [returnNote, setReturnNote] = useState("");
   const [refresh, setRefresh] = useState(0);
   const answerBox = useRef<HTMLTextAreaElement>(null);
+  /** Documents added to the answer, not sent yet. */
+  const [docs, setDocs] = useState<{ id: number; doc: AnswerDoc }[]>([]);
+  /** The send dialog, open to add a document. */
+  const [adding, setAdding] = useState<{ tab: SendTab; file: File | null } | null>(null);
+  const [dropping, setDropping] = useState(false);
+  const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
+  const [lost, setLost] = useState<"network" | "cancelled" | null>(null);
+  const upload = useRef<{ abort(): void } | null>(null);
+  useEffect(() => () => upload.current?.abort(), []);
 
   useEffect(() => {
     let live = true;
@@ -227,10 +307,50 @@ function TicketPane(props: {
 
   const submitReply = async (e: Event) => {
     e.preventDefault();
-    if (!kind) return;
-    const ok = await act(() => api.replyTicket(tk.id, answer, kind), t("ticketAnswered", { id: tk.id }));
-    if (ok) setAnswer("");
+    if (!kind || busy) return;
+    setLost(null);
+    if (!docs.length) {
+      const ok = await act(() => api.replyTicket(tk.id, answer, kind), t("ticketAnswered", { id: tk.id }));
+      if (ok) setAnswer("");
+      return;
+    }
+    // With documents: one multipart request (the answer's meta, then the files), with progress.
+    setBusy(true);
+    setError(null);
+    const up = replyWithDocuments(
+      tk.id,
+      answer,
+      kind,
+      docs.map((d) => d.doc),
+      (sent, total) => setProgress({ sent, total }),
+    );
+    upload.current = up;
+    setProgress({ sent: 0, total: 0 });
+    const out: AnswerOutcome = await up.done;
+    upload.current = null;
+    setBusy(false);
+    setProgress(null);
+    if (out.ok) {
+      props.onNotice(t("ticketAnswered", { id: tk.id }));
+      setAnswer("");
+      setDocs([]);
+      setRefresh((n) => n + 1);
+      props.onChanged();
+    } else if (out.kind === "desk") {
+      setError(dt("answerNotSent", { reason: deskErrorText(out.error) }));
+      setRefresh((n) => n + 1);
+    } else setLost(out.kind === "network" ? "network" : "cancelled");
   };
+
+  const full = docs.length >= MAX_ANSWER_DOCS;
+  const addDropped = (e: DragEvent) => {
+    setDropping(false);
+    const f = e.dataTransfer?.files?.[0];
+    if (!f || busy || full) return;
+    e.preventDefault();
+    setAdding({ tab: "file", file: f });
+  };
+  const percent = progress && progress.total > 0 ? Math.min(100, Math.round((progress.sent / progress.total) * 100)) : 0;
 
   return (
     <article class="ticket" data-ticket={tk.id}>
@@ -297,6 +417,7 @@ function TicketPane(props: {
           <p class="muted small">{t("answeredAt", { t: dateTime(tk.answered_at) })}</p>
         </>
       )}
+      {tk.documents && tk.documents.length > 0 && <DeliveredDocs docs={tk.documents} />}
 
       {error && (
         <p class="error" role="alert">
@@ -318,7 +439,24 @@ function TicketPane(props: {
       )}
 
       {mine && (
-        <form class="reply" onSubmit={submitReply}>
+        <form
+          class={`reply${dropping ? " dropping" : ""}`}
+          onSubmit={submitReply}
+          onDragOver={(e) => {
+            if (!e.dataTransfer?.types.includes("Files") || busy || full) return;
+            e.preventDefault();
+            setDropping(true);
+          }}
+          onDragLeave={(e) => {
+            if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+          }}
+          onDrop={addDropped}
+        >
+          {dropping && (
+            <div class="drop-zone" data-testid="answer-drop-zone">
+              <p>{dt("dropOnAnswer")}</p>
+            </div>
+          )}
           <fieldset class="answer-kinds">
             <legend>{t("answerKind")}</legend>
             {tk.answer_kinds.map((k) => {
@@ -360,6 +498,64 @@ function TicketPane(props: {
             />
           </label>
           <p class="muted small">{t("ruleLinks")}</p>
+          <fieldset class="answer-docs" disabled={busy}>
+            <legend>{dt("answerDocs")}</legend>
+            <p class="muted small">{dt("answerDocsHint", { n: MAX_ANSWER_DOCS })}</p>
+            {docs.length > 0 && (
+              <ul class="answer-doc-list">
+                {docs.map(({ id, doc }) => {
+                  const l = docLines(
+                    doc.kind === "file"
+                      ? { ...doc.details, kind: "file", name: doc.name, size: doc.file.size }
+                      : { ...doc.details, kind: "link", url: doc.url },
+                  );
+                  return (
+                    <li key={id} class="attachment" data-testid="answer-doc">
+                      <p class="att-title">
+                        {l.title} {l.type && <span class="att-type">{l.type}</span>}
+                      </p>
+                      {l.byline && <p class="att-byline">{l.byline}</p>}
+                      <p class={doc.kind === "file" ? "att-file" : "att-link"}>{l.file}</p>
+                      <p class="att-actions">
+                        <button
+                          type="button"
+                          aria-label={dt("removeDocName", { title: l.title })}
+                          onClick={() => setDocs((all) => all.filter((x) => x.id !== id))}
+                        >
+                          {dt("removeDoc")}
+                        </button>
+                      </p>
+                    </li>
+                  );
+                })}
+              </ul>
+            )}
+            <div class="dialog-actions wrap">
+              <button type="button" disabled={full} onClick={() => setAdding({ tab: "file", file: null })}>
+                {dt("addFile")}
+              </button>
+              <button type="button" disabled={full} onClick={() => setAdding({ tab: "link", file: null })}>
+                {dt("addLink")}
+              </button>
+            </div>
+            {full && <p class="muted small">{dt("answerDocsFull", { n: MAX_ANSWER_DOCS })}</p>}
+          </fieldset>
+          {progress && (
+            <div class="send-progress" role="status">
+              <progress max={100} value={percent} aria-label={dt("uploadProgress")} />
+              <span class="small">
+                {dt("answerUploading", { percent, done: formatBytes(progress.sent), total: formatBytes(progress.total) })}
+              </span>
+              <button type="button" onClick={() => upload.current?.abort()}>
+                {dt("cancelUpload")}
+              </button>
+            </div>
+          )}
+          {lost && (
+            <p class={lost === "network" ? "error" : "muted"} role={lost === "network" ? "alert" : "status"}>
+              {dt(lost === "network" ? "answerNetwork" : "answerCancelled")}
+            </p>
+          )}
           <div class="dialog-actions">
             <button type="submit" class="primary" disabled={busy || !kind || !answer.trim()}>
               {t("replySubmit")}
@@ -407,6 +603,21 @@ function TicketPane(props: {
             </button>
           </div>
         </div>
+      )}
+
+      {adding && (
+        <SendDocument
+          client={c}
+          answer={{
+            ticket: tk.id,
+            library: tk.library,
+            add: (doc) => setDocs((all) => (all.length < MAX_ANSWER_DOCS ? [...all, { id: ++docSeq, doc }] : all)),
+          }}
+          etiquette={props.etiquette}
+          tab={adding.tab}
+          file={adding.file}
+          onClose={() => setAdding(null)}
+        />
       )}
 
       {tk.events.length > 0 && (

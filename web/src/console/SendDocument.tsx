@@ -3,11 +3,13 @@
 // sent; a PDF's own title, authors and year filled in) or a link (checked like the composer's
 // links), with the details the delivery ledger records. Uploads show their progress and can
 // be cancelled; after a dropped connection a retry reuses the client_msg_id, so the desk
-// stores (and counts) the document once.
+// stores (and counts) the document once. For a backlog answer (`answer`) the same dialog checks
+// the document and hands it back: it goes out with the answer (Backlog.tsx).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
 import type { Chat, DeskClient } from "./client";
 import {
+  type AnswerDoc,
   acceptAttr,
   checkFile,
   DOC_TYPES,
@@ -35,7 +37,8 @@ export type SendTab = "file" | "link";
 
 type Phase = "idle" | "sending" | "network" | "cancelled";
 
-function deskErrorText(e: DeskError): string {
+/** A refusal of the desk in words (the delivery codes with their limits, then any other). */
+export function deskErrorText(e: DeskError): string {
   const details = e.details ?? {};
   if (e.code === "file_too_large" && typeof details.limit === "number") {
     return dt("deskTooLarge", { limit: formatBytes(details.limit) });
@@ -53,7 +56,10 @@ function isPdfFile(f: File): boolean {
 
 export function SendDocument(props: {
   client: DeskClient;
-  chat: Chat;
+  /** The chat the document goes to now... */
+  chat?: Chat;
+  /** ...or the backlog answer it is added to (sent with the answer). */
+  answer?: { ticket: number; library: string; add: (doc: AnswerDoc) => void };
   etiquette: Checker;
   tab: SendTab;
   file: File | null;
@@ -61,8 +67,10 @@ export function SendDocument(props: {
   note?: string | null;
   onClose: () => void;
 }) {
-  const { chat } = props;
-  const cid = chat.id;
+  const { chat, answer } = props;
+  const cid = chat?.id ?? 0;
+  const library = answer?.library ?? chat?.consultation.library ?? "";
+  const heading = answer ? dt("answerDocTitle", { id: answer.ticket }) : dt("sendTitle", { id: cid });
   const [tab, setTab] = useState<SendTab>(props.tab);
   const [limits, setLimits] = useState<FileLimits | null | "loading" | "error">("loading");
   const [file, setFileState] = useState<File | null>(null);
@@ -129,7 +137,7 @@ export function SendDocument(props: {
   useEffect(() => {
     chooseFile(props.file);
     let live = true;
-    libraryLimits(chat.consultation.library)
+    libraryLimits(library)
       .then((l) => live && setLimits(l))
       .catch(() => live && setLimits("error"));
     return () => {
@@ -180,6 +188,16 @@ export function SendDocument(props: {
     const m = meta();
     if (!m) return;
     setError(null);
+    if (answer) {
+      const { client_msg_id: _, ...details } = m;
+      if (tab === "link") answer.add({ kind: "link", details, url: url.trim() });
+      else if (!file || refusal) {
+        input.current?.focus();
+        return;
+      } else answer.add({ kind: "file", details, file, name });
+      props.onClose();
+      return;
+    }
     if (tab === "link") {
       setPhase("sending");
       try {
@@ -226,14 +244,14 @@ export function SendDocument(props: {
   const percent = progress && progress.total > 0 ? Math.min(100, Math.round((progress.sent / progress.total) * 100)) : 0;
 
   return (
-    <Dialog title={dt("sendTitle", { id: cid })} onClose={close}>
+    <Dialog title={heading} onClose={close}>
       <form class="send-doc" onSubmit={(e) => void send(e)} noValidate>
         {props.note && (
           <p class="notice small" role="note">
             {props.note}
           </p>
         )}
-        <div class="send-tabs" role="tablist" aria-label={dt("sendTitle", { id: cid })}>
+        <div class="send-tabs" role="tablist" aria-label={heading}>
           {(["file", "link"] as SendTab[]).map((x) => (
             <button
               key={x}
@@ -294,7 +312,7 @@ export function SendDocument(props: {
                   </p>
                 </div>
               ) : (
-                <p class="muted">{dt("noFileYet")}</p>
+                <p class="muted">{dt(answer ? "noFileYetAnswer" : "noFileYet")}</p>
               )}
               <label class={file ? "send-pick small" : "send-pick"}>
                 {file ? dt("changeFile") : dt("chooseFile")}
@@ -477,7 +495,15 @@ export function SendDocument(props: {
         )}
         <div class="dialog-actions wrap">
           <button type="submit" class="primary" aria-disabled={busy || (tab === "file" && (!file || !!refusal)) || undefined}>
-            {busy ? dt("sending") : phase === "network" ? dt("retry") : linkFlags.length ? dt("sendAnyway") : dt("send")}
+            {answer
+              ? dt(linkFlags.length ? "addAnyway" : "addToAnswer")
+              : busy
+                ? dt("sending")
+                : phase === "network"
+                  ? dt("retry")
+                  : linkFlags.length
+                    ? dt("sendAnyway")
+                    : dt("send")}
           </button>
           <button type="button" onClick={close}>
             {t("cancel")}

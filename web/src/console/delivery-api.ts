@@ -2,7 +2,7 @@
 // upload with progress and cancel (XMLHttpRequest: fetch cannot report upload progress), a
 // link, whether a stored file is still there, and the delivery ledger.
 import { call } from "./api";
-import type { CountRow, Group } from "./delivery";
+import { type AnswerDoc, answerParts, type CountRow, type Group } from "./delivery";
 import type { DeskError, FileLimits, Message } from "./types";
 
 /** The document's details as the consultant confirmed them (the upload's `meta`). */
@@ -31,8 +31,39 @@ export interface Upload {
   abort(): void;
 }
 
+/** The outcome of a multipart POST: the desk's JSON answer, no answer (`network`, `aborted`),
+ * or the desk's refusal. */
+type FormOutcome = { ok: true; data: Record<string, unknown> } | { ok: false; kind: "network" | "aborted" } | { ok: false; kind: "desk"; status: number; error: DeskError };
+
+/** POST `form` to `url` with XMLHttpRequest (fetch cannot report upload progress), the session
+ * cookie going along (same origin). Never rejects. */
+function postForm(url: string, form: FormData, total: number, onProgress: (sent: number, total: number) => void): { done: Promise<FormOutcome>; abort(): void } {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<FormOutcome>((resolve) => {
+    xhr.open("POST", url);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : total);
+    xhr.onload = () => {
+      let data: { ok?: boolean; error?: DeskError } | null = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status === 200 && data?.ok === true) resolve({ ok: true, data: data as Record<string, unknown> });
+      else resolve({ ok: false, kind: "desk", status: xhr.status, error: data?.error ?? { code: `http_${xhr.status}`, message: xhr.statusText || "error" } });
+    };
+    xhr.onerror = () => resolve({ ok: false, kind: "network" });
+    xhr.ontimeout = () => resolve({ ok: false, kind: "network" });
+    xhr.onabort = () => resolve({ ok: false, kind: "aborted" });
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
+}
+
 /** POST /api/consultations/{id}/files: `meta` first, then the file (under `name`, which may be
- * a shortened form of the file's own name). The session cookie goes along (same origin). */
+ * a shortened form of the file's own name). */
 export function uploadFile(
   consultationId: number,
   meta: DocMeta,
@@ -40,35 +71,37 @@ export function uploadFile(
   name: string,
   onProgress: (sent: number, total: number) => void,
 ): Upload {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise<UploadOutcome>((resolve) => {
-    xhr.open("POST", `/api/consultations/${consultationId}/files`);
-    xhr.withCredentials = true;
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
-    xhr.onload = () => {
-      let data: { ok?: boolean; error?: DeskError; message?: Message; duplicate?: boolean } | null = null;
-      try {
-        data = JSON.parse(xhr.responseText);
-      } catch {
-        data = null;
-      }
-      if (xhr.status === 200 && data?.ok === true && data.message) {
-        resolve({ ok: true, message: data.message, duplicate: data.duplicate === true });
-      } else {
-        const error = data?.error ?? { code: `http_${xhr.status}`, message: xhr.statusText || "error" };
-        resolve({ ok: false, kind: "desk", status: xhr.status, error });
-      }
-    };
-    xhr.onerror = () => resolve({ ok: false, kind: "network" });
-    xhr.ontimeout = () => resolve({ ok: false, kind: "network" });
-    xhr.onabort = () => resolve({ ok: false, kind: "aborted" });
-    const form = new FormData();
-    form.append("meta", JSON.stringify(meta));
-    form.append("file", file, name);
-    xhr.send(form);
+  const form = new FormData();
+  form.append("meta", JSON.stringify(meta));
+  form.append("file", file, name);
+  const up = postForm(`/api/consultations/${consultationId}/files`, form, file.size, onProgress);
+  const done = up.done.then((r): UploadOutcome => {
+    if (!r.ok) return r;
+    const message = r.data.message as Message | undefined;
+    if (!message) return { ok: false, kind: "desk", status: 200, error: { code: "http_200", message: "no message" } };
+    return { ok: true, message, duplicate: r.data.duplicate === true };
   });
-  return { done, abort: () => xhr.abort() };
+  return { done, abort: up.abort };
+}
+
+export type AnswerOutcome = { ok: true; answer: string } | { ok: false; kind: "network" | "aborted" } | { ok: false; kind: "desk"; status: number; error: DeskError };
+
+/** POST /api/backlog/{id}/reply as multipart: the answer's `meta`, then one `file` part per file
+ * document, in the order `meta.files` describes them; with upload progress and cancel. */
+export function replyWithDocuments(
+  ticketId: number,
+  answer: string,
+  answerKind: string,
+  docs: readonly AnswerDoc[],
+  onProgress: (sent: number, total: number) => void,
+): { done: Promise<AnswerOutcome>; abort(): void } {
+  const parts = answerParts(answer, answerKind, docs);
+  const form = new FormData();
+  form.append("meta", JSON.stringify(parts.meta));
+  for (const f of parts.files) form.append("file", f.file, f.name);
+  const total = parts.files.reduce((n, f) => n + f.file.size, 0);
+  const up = postForm(`/api/backlog/${ticketId}/reply`, form, total, onProgress);
+  return { done: up.done.then((r): AnswerOutcome => (r.ok ? { ok: true, answer: String(r.data.answer ?? "") } : r)), abort: up.abort };
 }
 
 /** POST /api/consultations/{id}/links: a document delivered as an address. */

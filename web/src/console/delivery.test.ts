@@ -2,9 +2,12 @@
 // (setLang writes localStorage and the document's lang.)
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  type AnswerDoc,
+  answerParts,
   cardText,
   checkFile,
   dayIn,
+  docLines,
   extensionOf,
   familiesText,
   fileUrl,
@@ -203,5 +206,44 @@ describe("the library's file limits on the settings page", () => {
   it("refuses sizes outside 1 … the desk's cap", () => {
     for (const max of ["0", "101", "1.5", "", "二十"]) expect(filesChange({ max, types: ["pdf"] }, stored)).toBe("invalid");
     expect(filesChange({ max: "100", types: ["pdf"] }, stored)).toEqual({ max_mb: 100, types: ["pdf"] });
+  });
+});
+
+describe("a backlog answer's documents", () => {
+  const pdf = new Blob([new Uint8Array(2048)], { type: "application/pdf" });
+  const png = new Blob([new Uint8Array(10)], { type: "image/png" });
+  const docs: AnswerDoc[] = [
+    { kind: "link", details: { title: "开放获取版本", year: 2020 }, url: "https://oa.example.org/a" },
+    { kind: "file", details: { title: "论文全文", authors: "张三", doc_type: "thesis" }, file: pdf, name: "论文.pdf" },
+    { kind: "file", details: { title: "附图" }, file: png, name: "fig.png" },
+  ];
+
+  it("describes the file parts in meta in the order they are sent, links apart", () => {
+    const { meta, files } = answerParts("答复正文", "found", docs);
+    expect(meta).toEqual({
+      answer: "答复正文",
+      answer_kind: "found",
+      files: [{ title: "论文全文", authors: "张三", doc_type: "thesis" }, { title: "附图" }],
+      links: [{ title: "开放获取版本", year: 2020, url: "https://oa.example.org/a" }],
+    });
+    expect(files.map((f) => f.name)).toEqual(["论文.pdf", "fig.png"]);
+    expect(files[0].file).toBe(pdf);
+    // No client_msg_id or other field the desk's DocFields would refuse.
+    for (const f of meta.files as Record<string, unknown>[]) expect(Object.keys(f).every((k) => ["title", "authors", "source", "year", "doc_type"].includes(k))).toBe(true);
+  });
+
+  it("sends links alone with no file part", () => {
+    const { meta, files } = answerParts("见链接", "answer", [docs[0]]);
+    expect(meta.files).toEqual([]);
+    expect(files).toEqual([]);
+  });
+
+  it("says a pending or delivered document in lines of text", () => {
+    const file = docLines({ kind: "file", title: "论文全文", authors: "张三", source: "某大学", year: 2019, doc_type: "thesis", name: "论文.pdf", size: 2048 });
+    expect(file.title).toBe("论文全文");
+    expect(file.byline).toBe("张三 · 某大学 · 2019");
+    expect(file.type).toBe("学位论文");
+    expect(file.file).toBe("论文.pdf · 2 KB");
+    expect(docLines({ kind: "link", title: "", url: "https://oa.example.org/a", year: null }).title).toBe("https://oa.example.org/a");
   });
 });

@@ -242,3 +242,51 @@ export function totals(rows: CountRow[]): Omit<CountRow, "key" | "name"> {
     { total: 0, files: 0, links: 0, bytes: 0 },
   );
 }
+
+// ---- documents with a backlog answer ----------------------------------------------------------
+
+/** A document's details as the answer's `meta` describes it (DocFields of the desk). */
+export interface DocDetails {
+  title: string;
+  authors?: string;
+  source?: string;
+  year?: number;
+  doc_type?: string;
+}
+
+/** A document the consultant added to a backlog answer, not sent yet: a file (sent as a part
+ * of the answer, under `name`) or a link. */
+export type AnswerDoc = { kind: "file"; details: DocDetails; file: Blob; name: string } | { kind: "link"; details: DocDetails; url: string };
+
+/** The documents one answer may carry (desk/backlog/api.py MAX_REPLY_DOCUMENTS). */
+export const MAX_ANSWER_DOCS = 10;
+
+/**
+ * The multipart answer of POST /api/backlog/{id}/reply: the `meta` JSON (the answer, its kind,
+ * `files` describing the file parts in order, `links`) and the file parts in the same order.
+ */
+export function answerParts(answer: string, answerKind: string, docs: readonly AnswerDoc[]): { meta: Record<string, unknown>; files: { file: Blob; name: string }[] } {
+  const files = docs.flatMap((d) => (d.kind === "file" ? [d] : []));
+  const links = docs.flatMap((d) => (d.kind === "link" ? [{ ...d.details, url: d.url }] : []));
+  return {
+    meta: { answer, answer_kind: answerKind, files: files.map((d) => ({ ...d.details })), links },
+    files: files.map((d) => ({ file: d.file, name: d.name })),
+  };
+}
+
+/** A document card's lines for a pending or delivered document. */
+export function docLines(d: { title: string; authors?: string; source?: string; year?: number | null; doc_type?: string; kind: "file" | "link"; name?: string; size?: number; url?: string }): CardText {
+  return cardText({
+    kind: d.kind,
+    direction: "to_reader",
+    title: d.title,
+    name: d.name ?? "",
+    size: d.size ?? 0,
+    content_type: "",
+    url: d.url ?? "",
+    authors: d.authors ?? "",
+    source: d.source ?? "",
+    year: d.year ?? null,
+    doc_type: d.doc_type ?? "",
+  });
+}

@@ -178,6 +178,26 @@ export interface TicketDetail extends TicketSummary {
   answer_kinds: AnswerKind[];
   templates: { same_topic: string; not_found: string };
   events: TicketEvent[];
+  /** The documents delivered with the answer (absent on older desks). */
+  documents?: TicketDocument[];
+}
+
+/** A document delivered with a backlog answer (its delivery-ledger row). */
+export interface TicketDocument {
+  id: number;
+  kind: "file" | "link";
+  title: string;
+  authors: string;
+  source: string;
+  year: number | null;
+  doc_type: string;
+  name: string;
+  size: number;
+  content_type: string;
+  url: string;
+  purged: boolean;
+  /** Where staff download the file; null for a link or a purged file. */
+  download: string | null;
 }
 
 export interface BotSettings {
