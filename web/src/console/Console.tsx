@@ -14,6 +14,7 @@ import { makeChecker } from "./etiquette";
 import { HandoffDialog } from "./HandoffDialog";
 import { type Key, lang, t } from "./i18n";
 import { dt } from "./i18n-delivery";
+import { st } from "./i18n-stats";
 import { tt } from "./i18n-transcripts";
 import { Ledger } from "./Ledger";
 import { LogoutDialog } from "./LogoutDialog";
@@ -21,6 +22,8 @@ import { beep, desktopNotify, pageInBackground, unlockAudio } from "./notify";
 import { PhraseManager } from "./PhraseManager";
 import { SettingsDialog, type SettingsPage } from "./SettingsPages";
 import { Sidebar } from "./Sidebar";
+import { gradeGivenText, Stats } from "./Stats";
+import type { GradeGiven } from "./stats-api";
 import { TopBar } from "./TopBar";
 import { Transcripts } from "./Transcripts";
 import { TransferDialog } from "./TransferDialog";
@@ -55,7 +58,7 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     | { kind: "logout" }
     | null
   >(null);
-  const [view, setView] = useState<"live" | "backlog" | "ledger" | "transcripts">("live");
+  const [view, setView] = useState<"live" | "backlog" | "ledger" | "transcripts" | "stats">("live");
   const toastSeq = useRef(0);
   const clientRef = useRef<DeskClient | null>(null);
 
@@ -178,6 +181,9 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
     };
   }, [client]);
 
+  // A quality inspector's grade is told wherever the consultant is (统计 → 我的质检 lists it).
+  useEffect(() => client.listen<GradeGiven>("grade.given", (p) => toast(gradeGivenText(p))), [client]);
+
   const unread = client.totalUnread();
   useEffect(() => {
     const base = t("appTitle") + " · " + t("appSubtitle");
@@ -265,6 +271,14 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         >
           {tt("view_transcripts")}
         </button>
+        <button
+          type="button"
+          aria-pressed={view === "stats"}
+          class={view === "stats" ? "selected" : ""}
+          onClick={() => setView("stats")}
+        >
+          {st("view_stats")}
+        </button>
       </nav>
       {view === "backlog" ? (
         <Backlog client={client} onNotice={(m) => toast(m)} />
@@ -272,6 +286,8 @@ export function Console(props: { me: Me; onLang: () => void; onSignedOut: (notic
         <Ledger me={props.me} client={client} />
       ) : view === "transcripts" ? (
         <Transcripts me={props.me} client={client} />
+      ) : view === "stats" ? (
+        <Stats me={props.me} client={client} onNotice={(m) => toast(m)} onOpenBacklog={() => setView("backlog")} />
       ) : (
       <div class="layout">
         <Sidebar client={client} onError={errorToast} />

@@ -156,6 +156,9 @@ export class DeskClient {
   private firstResume = true;
   private namesFetchedAt = 0;
   private backlogTimer: number | undefined;
+  /** Handlers of server events this class does not interpret itself (the statistics view's
+   * `dashboard` and `grade.given`); kept across start() so a view may listen at any time. */
+  private extra = new Map<string, Set<(payload: unknown) => void>>();
   private readonly chatsKey: string;
   private readonly statusKey: string;
 
@@ -250,9 +253,30 @@ export class DeskClient {
       }, BACKLOG_DEBOUNCE_MS);
     });
     socket.on("session.ended", () => this.sessionEnded("elsewhere"));
+    for (const event of this.extra.keys()) this.attachExtra(socket, event);
     window.addEventListener("online", this.onBrowserOnline);
     window.addEventListener("offline", this.onBrowserOffline);
     window.addEventListener("storage", this.onStorage);
+  }
+
+  /** Listen to a server event the client does not handle itself; returns the undo. */
+  listen<T>(event: string, fn: (payload: T) => void): () => void {
+    const handler = fn as (payload: unknown) => void;
+    let set = this.extra.get(event);
+    if (!set) {
+      set = new Set();
+      this.extra.set(event, set);
+      if (this.socket) this.attachExtra(this.socket, event);
+    }
+    set.add(handler);
+    const handlers = set;
+    return () => void handlers.delete(handler);
+  }
+
+  private attachExtra(socket: Socket, event: string): void {
+    socket.on(event, (payload: unknown) => {
+      for (const fn of this.extra.get(event) ?? []) fn(payload);
+    });
   }
 
   /** The scheduled reminders (due_soon, overdue, reminder) are told to the ticket's holder. */
