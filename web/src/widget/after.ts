@@ -94,10 +94,7 @@ export class After {
     private readonly lang: () => Lang,
     /** Show a refusal in the panel's alert line ("" clears it). */
     private readonly say: (msg: string) => void,
-  ) {
-    this.el.setAttribute("aria-labelledby", "dw-ct");
-    this.copyTitle.id = "dw-ct";
-  }
+  ) {}
 
   private change(): void {
     this.changing = true;
