@@ -79,6 +79,7 @@ async def add_consultant(
     role: str = "trainee",
     languages: Sequence[str] = ("zh-CN",),
     max_chats: int = 4,
+    inspector: bool = False,
 ) -> Consultant:
     if not USERNAME_RE.match(username):
         raise InvalidPayload("a username is 2-64 letters, digits, _ . or -", code="bad_username")
@@ -104,6 +105,7 @@ async def add_consultant(
             languages=list(languages),
             max_chats=max_chats,
             password_hash=hash_password(password),
+            inspector=inspector,
         )
         s.add(c)
     return c
@@ -213,3 +215,15 @@ async def set_service_hours(
             raise InvalidPayload(f"no library {code!r}", code="library_not_found")
         lib.service_hours = stored
     return stored
+
+
+async def set_inspector(
+    sessions: async_sessionmaker[AsyncSession], username: str, on: bool
+) -> Consultant:
+    """Give or take the quality-inspector duty (质检员)."""
+    async with sessions.begin() as s:
+        c = await s.scalar(select(Consultant).where(Consultant.username == username))
+        if c is None:
+            raise InvalidPayload(f"no consultant {username}", code="consultant_not_found")
+        c.inspector = on
+    return c

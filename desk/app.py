@@ -40,6 +40,10 @@ from desk.shared.memory import MemoryState
 from desk.sockets.console import ConsoleNamespace
 from desk.sockets.reader import ReaderNamespace
 from desk.sockets.server import BoundedRedisManager, DeskServer, build_server
+from stats.api import add_stats_routes
+from stats.dashboard import DASHBOARD_SECONDS
+from stats.recorder import Recorder
+from stats.rollup import ROLLUP_SECONDS, run_rollup
 from transcripts.api import add_transcript_routes
 from transcripts.cases import add_case_routes
 from transcripts.index import Indexer, index_pending
@@ -91,6 +95,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     add_ledger_routes(app)
     add_transcript_routes(app)
     add_case_routes(app)
+    add_stats_routes(app)
     add_asset_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -120,6 +125,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         )
         Fanout(sio, desk).attach(desk.bus)
         Indexer(desk).attach(desk.bus)
+        Recorder(desk).attach(desk.bus)
         bots = Bots(desk)
         bots.attach(desk.bus)
         app[BOTS_KEY] = bots
@@ -158,8 +164,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                     ("purge-files", PURGE_SECONDS, purge_files),
                     ("index-transcripts", INDEX_SECONDS, index_pending),
                     ("anonymise-transcripts", PURGE_SECONDS, anonymise_expired),
+                    ("stats-rollup", ROLLUP_SECONDS, run_rollup),
                 ],
-                [("console-sessions", settings.heartbeat_seconds, console.hang_up_ended_sessions)],
+                [
+                    (
+                        "console-sessions",
+                        settings.heartbeat_seconds,
+                        console.hang_up_ended_sessions,
+                    ),
+                    ("dashboard", DASHBOARD_SECONDS, console.push_dashboard),
+                ],
             )
             if settings.scheduler
             else None

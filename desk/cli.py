@@ -204,6 +204,7 @@ def consultant() -> None:
 )
 @click.option("--language", "languages", multiple=True, default=["zh-CN"], show_default=True)
 @click.option("--max-chats", type=int, default=4, show_default=True)
+@click.option("--inspector", is_flag=True, help="A quality inspector (质检员) too.")
 @click.option(
     "--password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -216,6 +217,7 @@ def consultant_add(
     role: str,
     languages: tuple[str, ...],
     max_chats: int,
+    inspector: bool,
     password_file: Path | None,
 ) -> None:
     """Add USERNAME to LIBRARY_CODE. The password is prompted for, or read from a file, never
@@ -234,9 +236,57 @@ def consultant_add(
             role=role,
             languages=languages,
             max_chats=max_chats,
+            inspector=inspector,
         )
     )
-    click.echo(f"consultant {username} added to {library_code} as {role}")
+    extra = " and quality inspector" if inspector else ""
+    click.echo(f"consultant {username} added to {library_code} as {role}{extra}")
+
+
+@consultant.command("inspector")
+@click.argument("username")
+@click.option("--on/--off", "on", default=True, show_default=True)
+def consultant_inspector(username: str, on: bool) -> None:
+    """Give USERNAME the quality-inspector duty (质检员), or take it away with --off."""
+    from desk.admin import set_inspector
+
+    _admin(lambda sessions: set_inspector(sessions, username, on))
+    click.echo(f"{username} is {'now' if on else 'no longer'} a quality inspector")
+
+
+@main.group()
+def stats() -> None:
+    """The statistics' roll-ups."""
+
+
+@stats.command("rebuild")
+@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "last", required=True, help="Last day, YYYY-MM-DD.")
+def stats_rebuild(first: str, last: str) -> None:
+    """Rebuild the daily and monthly figures of the days FROM to TO from the records (after a
+    restore, or to check the job's work)."""
+    from datetime import date
+    from types import SimpleNamespace
+    from typing import cast
+
+    from desk.context import Desk
+    from stats.rollup import rebuild_range
+
+    try:
+        a, b = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError as exc:
+        raise click.BadParameter("days are YYYY-MM-DD") from exc
+    if b < a:
+        raise click.BadParameter("--to is before --from")
+
+    async def go(settings: Settings, sessions: Any) -> int:
+        # The roll-up needs only the database and the report time zone.
+        return await rebuild_range(
+            cast(Desk, SimpleNamespace(sessions=sessions, settings=settings)), a, b
+        )
+
+    n = _run(lambda settings: _with_sessions(settings, lambda sessions: go(settings, sessions)))
+    click.echo(f"{n} days rebuilt")
 
 
 def _read_password(password_file: Path | None) -> str:

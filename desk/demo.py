@@ -21,7 +21,10 @@ CONSULTANTS = [
     ("demo-pl", "li", "李老师", "consultant", ["zh-CN"], 3),
     ("demo-ul", "zhao", "赵老师", "consultant", ["zh-CN"], 4),
     ("demo-ul", "chen", "陈主任", "supervisor", ["zh-CN", "en"], 2),
+    ("demo-pl", "sun", "孙老师", "consultant", ["zh-CN"], 3),
 ]
+#: The demo's quality inspector (质检员).
+INSPECTORS = {"sun"}
 
 
 async def create_demo(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> list[str]:
@@ -53,6 +56,7 @@ async def create_demo(sessions: async_sessionmaker[AsyncSession], settings: Sett
                 role=role,
                 languages=langs,
                 max_chats=cap,
+                inspector=user in INSPECTORS,
             )
     out.append(f"demo libraries: {', '.join(c for c, *_ in LIBRARIES)}")
     out.append(

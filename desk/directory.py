@@ -59,6 +59,7 @@ class ConsultantInfo:
     languages: tuple[str, ...]
     max_chats: int
     active: bool
+    inspector: bool = False
 
     @classmethod
     def of(cls, c: Consultant) -> ConsultantInfo:
@@ -71,6 +72,7 @@ class ConsultantInfo:
             languages=tuple(c.languages or ()),
             max_chats=c.max_chats,
             active=c.active,
+            inspector=bool(c.inspector),
         )
 
 

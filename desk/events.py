@@ -207,6 +207,17 @@ class TicketChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class GradeGiven(Event):
+    """A quality inspector graded a consultant's work (a chat or a backlog reply)."""
+
+    grade_id: int
+    consultant_id: int
+    target: str
+    target_id: int
+    grade: str
+
+
+@dataclass(frozen=True, slots=True)
 class StaffLoggedOut(Event):
     """A console session ended by logging out: its sockets on every node are hung up."""
 

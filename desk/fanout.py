@@ -23,6 +23,7 @@ from desk.events import (
     ConsultationOpened,
     ConsultationQueued,
     ConsultationReleased,
+    GradeGiven,
     MessagePosted,
     OfferWithdrawn,
     PresenceChanged,
@@ -67,6 +68,7 @@ class Fanout:
         bus.subscribe(PresenceChanged, self.presence)
         bus.subscribe(QueuePositionTold, self.queue_position)
         bus.subscribe(TicketChanged, self.backlog_changed)
+        bus.subscribe(GradeGiven, self.graded)
 
     async def _reader(self, reader_id: int, event: str, data: dict[str, Any]) -> None:
         await self.sio.emit(event, data, room=reader_room(reader_id), namespace=READER)
@@ -118,6 +120,18 @@ class Fanout:
             },
             room=STAFF_ROOM,
             namespace=CONSOLE,
+        )
+
+    async def graded(self, e: GradeGiven) -> None:
+        await self._staff(
+            e.consultant_id,
+            "grade.given",
+            {
+                "grade_id": e.grade_id,
+                "target": e.target,
+                "target_id": e.target_id,
+                "grade": e.grade,
+            },
         )
 
     async def queue_position(self, e: QueuePositionTold) -> None:

@@ -65,6 +65,9 @@ class Consultant(Base):
     max_chats: Mapped[int] = mapped_column(Integer, default=4)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: A quality inspector (质检员) grades consultations and backlog replies alliance-wide
+    #: (咨询回复质量检查标准). A duty on top of the role: inspectors are consultants too.
+    inspector: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -234,7 +237,10 @@ class Ticket(Base):
     """
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_state_submitted", "state", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_tickets_state_submitted", "state", "submitted_at"),
+        Index("ix_tickets_answered_at", "answered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: SHA-256 of the reader's unguessable link token; the token itself is never stored.

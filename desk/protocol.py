@@ -109,6 +109,11 @@ class ReaderHandOff(Payload):
     question: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = None
 
 
+class DashboardWatch(Payload):
+    #: True to get the live dashboard every few seconds, False to stop.
+    watch: bool = True
+
+
 class StaffHandOff(Payload):
     consultation_id: Id
     kind: Literal["form", "document"] = "form"
@@ -143,6 +148,7 @@ CONSOLE_EVENTS: dict[str, type[Payload]] = {
     "consultation.close": ConsultationRef,
     "consultation.handoff": StaffHandOff,
     "colleagues.list": Empty,
+    "dashboard.watch": DashboardWatch,
 }
 
 #: Server -> client events.
@@ -161,5 +167,7 @@ CONSOLE_SERVER_EVENTS = frozenset(
         "presence",
         "backlog.changed",
         "session.ended",
+        "grade.given",
+        "dashboard",
     }
 )

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 import desk.models  # noqa: F401
+import stats.models  # noqa: F401
 import transcripts.models  # noqa: F401
 from desk.clock import ManualClock
 from desk.db import Base, make_engine, make_sessionmaker

@@ -3,7 +3,9 @@
 - a consultant (or trainee): the chats they served, and their library's (as the readers'
   library or the serving one);
 - a library's supervisor: that library's;
-- an admin (the alliance's supervisors): all.
+- an admin (the alliance's supervisors): all;
+- a quality inspector (质检员, whatever their role): all, to grade them, masked unless their
+  role lets them reveal.
 
 Transcripts are shown with personal data masked to everyone. The consultant who served a
 chat, the supervisors who see it, and admins may reveal it, giving a reason; every opening,
@@ -34,7 +36,7 @@ def _served(who: ConsultantInfo) -> Any:
 
 def scope(who: ConsultantInfo) -> Any:
     """A condition on ``TranscriptDoc`` for what ``who`` may see, or None for everything."""
-    if who.role == "admin":
+    if who.role == "admin" or who.inspector:
         return None
     library = or_(
         TranscriptDoc.library_id == who.library_id,

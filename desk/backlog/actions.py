@@ -214,7 +214,8 @@ async def _mine(s: Any, ticket_id: int, who: ConsultantInfo) -> Ticket:
     t = await s.get(Ticket, ticket_id, with_for_update=True)
     if t is None:
         raise NotFound("no such ticket", code="ticket_not_found")
-    if t.state != "claimed" or t.claimed_by != who.id:
+    # A reply a quality inspector failed comes back to its consultant as "revision".
+    if t.state not in ("claimed", "revision") or t.claimed_by != who.id:
         raise Conflict("claim the ticket first", code="ticket_not_claimed", state=t.state)
     ticket: Ticket = t
     return ticket
@@ -273,6 +274,10 @@ async def reply(
             )
             if not text:
                 raise InvalidPayload("the answer is empty", code="empty_message")
+            if t.state == "revision":
+                from stats.grading import mark_revised
+
+                await mark_revised(desk, s, ticket_id, now)
             t.state, t.answer, t.answer_kind = "answered", text, answer_kind
             t.answered_by, t.answered_at = who.id, now
             t.version += 1

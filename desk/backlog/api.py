@@ -30,6 +30,10 @@ from desk.http import DESK_KEY, _Body, _cors, _json, _library_for_reader
 from desk.models import Consultant, LedgerEntry, Library, Ticket, TicketEvent
 from desk.phrases import _staff
 
+#: States in which the reader has an answer: a reply sent back for revision keeps its answer
+#: until it is revised.
+ANSWERED = ("answered", "revision")
+
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,200}$")
 
@@ -98,8 +102,8 @@ async def list_backlog(request: web.Request) -> web.Response:
     q = request.query
     stmt = select(Ticket, Library.code).join(Library, Library.id == Ticket.library_id)
     state = q.get("state", "open")
-    if state not in ("open", "claimed", "answered"):
-        raise InvalidPayload("state is open, claimed or answered", code="invalid_payload")
+    if state not in ("open", "claimed", "answered", "revision"):
+        raise InvalidPayload("state is open, claimed, answered or revision", code="invalid_payload")
     stmt = stmt.where(Ticket.state == state)
     if q.get("mine") == "1":
         stmt = stmt.where(Ticket.claimed_by == who.id)
@@ -162,6 +166,9 @@ async def get_ticket(request: web.Request) -> web.Response:
     detail["documents"] = [
         _document(e, f"/api/backlog/{tid}/files/{e.id}") for e in await _documents(desk, tid)
     ]
+    from stats.grading import grades_of
+
+    detail["grades"] = await grades_of(desk, "ticket", tid)
     return web.json_response({"ok": True, "ticket": detail})
 
 
@@ -340,7 +347,8 @@ def reader_view(
         "library": {"code": lib.code, "name": lib.name, "name_en": lib.name_en},
         "language": t.language,
         "kind": t.kind,
-        "state": "answered" if t.state == "answered" else "in_progress",
+        # A reply sent back for revision stays as the reader got it until it is revised.
+        "state": "answered" if t.state in ANSWERED else "in_progress",
         "question": t.question,
         "submitted_at": _iso(t.submitted_at),
         "answer": t.answer,
@@ -419,7 +427,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     w = _WORDS[lang]
     library = (lib.name_en or lib.name) if lang == "en" else lib.name
     answer = ""
-    if t.state == "answered" and t.answer:
+    if t.state in ANSWERED and t.answer:
         answer = f'<h2>{w["answer"]}</h2><div class="box">{html.escape(t.answer)}</div>'
         docs = await _documents(request.app[DESK_KEY], t.id)
         if docs:
@@ -440,7 +448,7 @@ async def ticket_page(request: web.Request) -> web.Response:
         library=html.escape(library),
         number=f"{w['number']} {t.id}",
         submitted=f"{w['submitted']} {local.strftime('%Y-%m-%d %H:%M')} ({_utc_offset(local)})",
-        state=w["answered"] if t.state == "answered" else w["in_progress"],
+        state=w["answered"] if t.state in ANSWERED else w["in_progress"],
         q_label=w["question"],
         question=html.escape(t.question),
         answer=answer,

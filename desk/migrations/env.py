@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import desk.models  # noqa: F401  (registers the tables)
+import stats.models  # noqa: F401
 import transcripts.models  # noqa: F401
 from desk.db import Base, make_engine
 

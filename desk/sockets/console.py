@@ -22,6 +22,7 @@ from desk.models import Consultation
 from desk.protocol import (
     CONSOLE_EVENTS,
     ConsultationRef,
+    DashboardWatch,
     Empty,
     History,
     MarkRead,
@@ -59,6 +60,8 @@ class ConsoleNamespace(DeskNamespace):
     def __init__(self, namespace: str, desk: Any) -> None:
         super().__init__(namespace, desk)
         self.sessions: dict[str, StaffSession] = {}
+        #: This node's consoles watching the live dashboard.
+        self.dashboard_watchers: set[str] = set()
 
     def allowed_origin(self, origin: str | None) -> bool:
         if not origin:
@@ -116,6 +119,7 @@ class ConsoleNamespace(DeskNamespace):
         await self.server.disconnect(sid, namespace=self.namespace)
 
     async def disconnect(self, sid: str, reason: Any) -> None:
+        self.dashboard_watchers.discard(sid)
         s = self.sessions.pop(sid, None)
         if s is None:
             return
@@ -348,3 +352,36 @@ class ConsoleNamespace(DeskNamespace):
                 for x in libs.values()
             ],
         }
+
+    async def on_dashboard_watch(self, sid: str, p: DashboardWatch) -> dict[str, Any]:
+        from stats.dashboard import Board, require_watcher
+
+        who = self._who(sid)
+        require_watcher(who)
+        if not p.watch:
+            self.dashboard_watchers.discard(sid)
+            return {"watching": False}
+        self.dashboard_watchers.add(sid)
+        board = await Board(self.desk).load()
+        return {"watching": True, "dashboard": board.view(who)}
+
+    async def push_dashboard(self) -> int:
+        """Send this node's dashboard watchers the desk as it is now (a local job)."""
+        from stats.dashboard import Board
+
+        watching = [sid for sid in self.dashboard_watchers if sid in self.sessions]
+        if not watching:
+            return 0
+        board = await Board(self.desk).load()
+        for sid in watching:
+            session = self.sessions.get(sid)
+            if session is not None:
+                # To this node's own socket: no need to cross the Redis channel.
+                await self.server.emit(
+                    "dashboard",
+                    board.view(session.who),
+                    to=sid,
+                    namespace=self.namespace,
+                    ignore_queue=True,
+                )
+        return len(watching)

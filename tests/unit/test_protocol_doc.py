@@ -32,7 +32,7 @@ from desk.sockets.reader import ReaderNamespace
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "protocol.md"
 FANOUT = ROOT / "desk" / "fanout.py"
-CODE_DIRS = (ROOT / "desk", ROOT / "transcripts")
+CODE_DIRS = (ROOT / "desk", ROOT / "transcripts", ROOT / "stats")
 
 #: Level-2 headings that open an event section: (namespace, "client" | "server").
 SECTIONS = {

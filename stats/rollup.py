@@ -1,0 +1,254 @@
+"""The roll-up job: each day's facts, delivered documents, answered tickets and grades become a
+few rows per consultant and library in ``stats_daily``, and the month's ``stats_monthly`` rows
+follow by difference, so a report over a year reads at most a few hundred rows however many
+consultations it covers.
+
+A day is rebuilt whole from its records (never incremented event by event), so a rebuild is
+always right however often it runs: the job (once across nodes) rebuilds today and yesterday
+on every run, and any older day something marked dirty (a late rating or grade, a chat that
+ended after midnight).
+
+Dimensions: ``alliance`` (key 0), ``consultant`` (the one who served the chat in the end, who
+answered the ticket, who delivered the document), ``serving`` (the library the work was done
+for: the consultant's) and ``origin`` (the readers' library).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.context import Desk
+from desk.models import Consultant, LedgerEntry, Ticket
+from stats.figures import Figures
+from stats.models import ConsultationFact, Grade, StatsDaily, StatsDirtyDay, StatsMonthly
+
+log = logging.getLogger(__name__)
+
+DIMS = ("alliance", "consultant", "serving", "origin")
+#: The roll-up job runs this often (once across nodes); the live dashboard's "today" is at
+#: most this old.
+ROLLUP_SECONDS = 30.0
+#: Dirty days rebuilt per run at most (a backfill of a year is spread over runs).
+DIRTY_PER_RUN = 62
+
+Key = tuple[str, int]
+
+
+def day_bounds(zone: ZoneInfo, day: date) -> tuple[datetime, datetime]:
+    """The UTC instants a calendar day of the report time zone starts and ends."""
+    start = datetime.combine(day, time(), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    return start, end
+
+
+def today(desk: Desk) -> date:
+    return datetime.fromtimestamp(desk.clock.now(), ZoneInfo(desk.settings.report_timezone)).date()
+
+
+async def _day_figures(s: AsyncSession, desk: Desk, day: date) -> dict[Key, Figures]:
+    zone = ZoneInfo(desk.settings.report_timezone)
+    start, end = day_bounds(zone, day)
+    out: dict[Key, Figures] = defaultdict(Figures)
+
+    def keys(consultant: int | None, serving: int | None, origin: int | None) -> Iterable[Key]:
+        yield ("alliance", 0)
+        if consultant is not None:
+            yield ("consultant", consultant)
+        if serving is not None:
+            yield ("serving", serving)
+        if origin is not None:
+            yield ("origin", origin)
+
+    facts = await s.execute(
+        select(
+            ConsultationFact.consultant_id,
+            ConsultationFact.serving_library_id,
+            ConsultationFact.library_id,
+            ConsultationFact.first_assigned_at,
+            ConsultationFact.wait_seconds,
+            ConsultationFact.first_reply_seconds,
+            ConsultationFact.outcome,
+            ConsultationFact.transfers,
+            ConsultationFact.overflow,
+            ConsultationFact.duration_seconds,
+            ConsultationFact.reader_messages,
+            ConsultationFact.consultant_messages,
+            ConsultationFact.rating,
+        ).where(ConsultationFact.day == day.isoformat())
+    )
+    for (
+        consultant,
+        serving,
+        origin,
+        assigned,
+        wait,
+        reply,
+        outcome,
+        transfers,
+        overflow,
+        duration,
+        reader_msgs,
+        consultant_msgs,
+        rating,
+    ) in facts:
+        for k in keys(consultant, serving, origin):
+            f = out[k]
+            f.consultations += 1
+            if assigned is not None:
+                f.served += 1
+            if outcome == "abandoned":
+                f.abandoned += 1
+            elif outcome == "handed_off":
+                f.handed_off += 1
+            if transfers:
+                f.transferred += 1
+            if overflow:
+                f.overflow += 1
+            if duration is not None:
+                f.durations += 1
+                f.duration_sum += float(duration)
+            if wait is not None:
+                f.count_wait(float(wait))
+            if reply is not None:
+                f.count_reply(float(reply))
+            f.reader_messages += reader_msgs or 0
+            f.consultant_messages += consultant_msgs or 0
+            if rating == 1:
+                f.satisfied += 1
+            elif rating == 0:
+                f.unsatisfied += 1
+
+    documents = await s.execute(
+        select(
+            LedgerEntry.consultant_id,
+            LedgerEntry.serving_library_id,
+            LedgerEntry.origin_library_id,
+            func.count(),
+        )
+        .where(
+            LedgerEntry.direction == "to_reader",
+            LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end,
+        )
+        .group_by(
+            LedgerEntry.consultant_id, LedgerEntry.serving_library_id, LedgerEntry.origin_library_id
+        )
+    )
+    for consultant, serving, origin, n in documents:
+        for k in keys(consultant, serving, origin):
+            out[k].documents += n
+
+    tickets = await s.execute(
+        select(Ticket.answered_by, Consultant.library_id, Ticket.library_id, func.count())
+        .join(Consultant, Consultant.id == Ticket.answered_by, isouter=True)
+        .where(Ticket.answered_at >= start, Ticket.answered_at < end)
+        .group_by(Ticket.answered_by, Consultant.library_id, Ticket.library_id)
+    )
+    for consultant, serving, origin, n in tickets:
+        for k in keys(consultant, serving, origin):
+            out[k].tickets_answered += n
+
+    grades = await s.execute(
+        select(Grade.consultant_id, Grade.library_id, Grade.grade, func.count())
+        .where(Grade.day == day.isoformat(), Grade.current.is_(True))
+        .group_by(Grade.consultant_id, Grade.library_id, Grade.grade)
+    )
+    for consultant, serving, grade, n in grades:
+        for k in keys(consultant, serving, None):
+            f = out[k]
+            if grade == "excellent":
+                f.excellent += n
+            elif grade == "pass":
+                f.passed += n
+            elif grade == "fail":
+                f.failed += n
+    return {k: f for k, f in out.items() if not f.empty()}
+
+
+def _load(row: StatsDaily | StatsMonthly) -> Figures:
+    f = Figures()
+    f.add(row)
+    return f
+
+
+async def rebuild_day(desk: Desk, day: date) -> int:
+    """Rebuild one day's rows from its records, and move its month's rows by the
+    difference; returns the rows written."""
+    iso, month = day.isoformat(), day.isoformat()[:7]
+    async with desk.sessions.begin() as s:
+        new = await _day_figures(s, desk, day)
+        old = {
+            (r.dim, r.key): _load(r)
+            for r in (await s.scalars(select(StatsDaily).where(StatsDaily.day == iso))).all()
+        }
+        await s.execute(delete(StatsDaily).where(StatsDaily.day == iso))
+        for (dim, key), f in new.items():
+            s.add(StatsDaily(day=iso, dim=dim, key=key, **f.columns()))
+        touched = set(new) | set(old)
+        if touched:
+            months = {
+                (r.dim, r.key): r
+                for r in (
+                    await s.scalars(
+                        select(StatsMonthly).where(StatsMonthly.month == month).with_for_update()
+                    )
+                ).all()
+            }
+            for k in touched:
+                row = months.get(k)
+                total = _load(row) if row is not None else Figures()
+                if k in old:
+                    total.add(old[k], -1)
+                if k in new:
+                    total.add(new[k])
+                if row is None:
+                    if not total.empty():
+                        s.add(StatsMonthly(month=month, dim=k[0], key=k[1], **total.columns()))
+                elif total.empty():
+                    await s.delete(row)
+                else:
+                    for name, value in total.columns().items():
+                        setattr(row, name, value)
+    return len(new)
+
+
+async def run_rollup(desk: Desk) -> int:
+    """The job: today, yesterday, and the days marked dirty; returns the days rebuilt."""
+    now = today(desk)
+    async with desk.sessions.begin() as s:
+        dirty = list(
+            (
+                await s.scalars(
+                    select(StatsDirtyDay.day).order_by(StatsDirtyDay.day).limit(DIRTY_PER_RUN)
+                )
+            ).all()
+        )
+        if dirty:
+            # Taken off first: a day marked again while it is rebuilt is rebuilt again later.
+            await s.execute(delete(StatsDirtyDay).where(StatsDirtyDay.day.in_(dirty)))
+    days = {now, now - timedelta(days=1)}
+    for raw in dirty:
+        try:
+            days.add(date.fromisoformat(raw))
+        except ValueError:
+            log.warning("a dirty day that is not a date was dropped", extra={"day": raw})
+    for day in sorted(days):
+        await rebuild_day(desk, day)
+    return len(days)
+
+
+async def rebuild_range(desk: Desk, first: date, last: date) -> int:
+    """Rebuild every day from ``first`` to ``last`` (the command line's backfill)."""
+    n, day = 0, first
+    while day <= last:
+        await rebuild_day(desk, day)
+        n += 1
+        day += timedelta(days=1)
+    return n

@@ -1,0 +1,678 @@
+"""Statistics: facts recorded as chats happen (answered, abandoned, handed off, transferred,
+overflowed, rated), reports that equal hand-counted fixtures on both databases, the roll-up's
+rebuilds, exports, the scopes, quality grading with a failed reply sent back for revision,
+certificates and their public check, and the live dashboard over the socket."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiohttp
+from sqlalchemy import select, text
+
+from desk.app import SIO_KEY
+from desk.clock import ManualClock
+from desk.models import Consultant as ConsultantRow
+from desk.models import Consultation, LedgerEntry, Library, Ticket
+from desk.models import Reader as ReaderRow
+from stats.models import ConsultationFact, StatsDaily, StatsMonthly
+from stats.rollup import rebuild_range, run_rollup
+from tests.harness import EMBED_ORIGIN, Consultant, Node, Reader
+from tests.integration.test_delivery import send_file
+from tests.integration.test_transcripts import http, role, settle
+
+
+async def direct(node: Node) -> None:
+    async with node.desk.engine.begin() as conn:
+        await conn.execute(text("UPDATE libraries SET routing_mode = 'direct'"))
+    node.desk.directory.forget()
+
+
+async def staff(node: Node, username: str) -> Any:
+    async with node.desk.reads() as s:
+        cid = await s.scalar(select(ConsultantRow.id).where(ConsultantRow.username == username))
+    who = await node.desk.directory.consultant(int(cid or 0))
+    assert who is not None
+    return who
+
+
+async def fact(node: Node, cid: int) -> ConsultationFact:
+    await settle(node)
+    async with node.desk.reads() as s:
+        f = await s.get(ConsultationFact, cid)
+    assert f is not None, f"no fact for consultation {cid}"
+    return f
+
+
+async def rate(node: Node, reader: Reader, cid: int, satisfied: bool, comment: str = "") -> Any:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            f"{node.base}/api/readers/consultations/{cid}/rating",
+            json={"satisfied": satisfied, "comment": comment},
+            headers={"Origin": EMBED_ORIGIN, "Authorization": f"Bearer {reader.token}"},
+        ) as resp,
+    ):
+        return resp.status, await resp.json()
+
+
+# -- facts as things happen --------------------------------------------------------------------
+
+
+async def test_facts_are_written_for_every_path(node: Node, clock: ManualClock) -> None:
+    await direct(node)
+    # Answered: the reader waits 40 s for a consultant, who answers 15 s later, sends a
+    # document, and the reader rates the chat.
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open("请问怎么查找学位论文？"))["consultation"]["id"]
+    await node.advance(40)
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == cid)
+    await node.advance(15)
+    await wang.say(cid, "您好，可以在学位论文库检索。")
+    await reader.say(cid, "谢谢")
+    status, _ = await send_file(node, wang, cid)
+    assert status == 200
+    assert (await rate(node, reader, cid, True))[0] == 409, "not before it ended"
+    await node.advance(100)
+    await wang.ok("consultation.close", {"consultation_id": cid})
+    status, got = await rate(node, reader, cid, False, "回复有点慢")
+    assert status == 200
+    status, got = await rate(node, reader, cid, True, "很满意")  # changed their mind
+    assert status == 200 and got["satisfied"] is True
+    f = await fact(node, cid)
+    assert f.wait_seconds == 40 and f.first_reply_seconds == 55
+    assert f.outcome == "closed" and f.duration_seconds == 115
+    assert (f.reader_messages, f.consultant_messages, f.documents) == (2, 2, 1)
+    assert (f.rating, f.rating_comment) == (1, "很满意")
+    assert f.consultant_id is not None and f.overflow is False and f.transfers == 0
+
+    # Another reader cannot rate it.
+    other = await Reader.register(node.base, "demo-pl")
+    assert (await rate(node, other, cid, False))[0] == 404
+
+    # Abandoned: the reader leaves while nobody is free.
+    await wang.ok("status.set", {"status": "away"})
+    gone = await Reader.register(node.base, "demo-pl")
+    await gone.connect()
+    gid = (await gone.open("还在吗"))["consultation"]["id"]
+    await gone.ok("consultation.close", {"consultation_id": gid})
+    f = await fact(node, gid)
+    assert f.outcome == "abandoned" and f.wait_seconds is None and f.consultant_id is None
+    assert (await rate(node, gone, gid, True))[0] == 409, "nobody served it"
+
+    # Transferred to another library's consultant: an overflow, served by demo-ul.
+    await wang.ok("status.set", {"status": "online"})
+    r3 = await Reader.register(node.base, "demo-pl")
+    await r3.connect()
+    tid = (await r3.open("我需要一篇外文文献"))["consultation"]["id"]
+    await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == tid)
+    zhao = await Consultant.login(node.base, "zhao")
+    await zhao.connect()
+    colleagues = await wang.ok("colleagues.list")
+    zhao_id = next(c["id"] for c in colleagues["colleagues"] if c["name"] == "赵老师")
+    await wang.ok("consultation.transfer", {"consultation_id": tid, "to_consultant_id": zhao_id})
+    await zhao.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == tid)
+    await zhao.say(tid, "您好，我来帮您找。")
+    # Handed off: zhao switches the chat to the form service.
+    await zhao.ok("consultation.handoff", {"consultation_id": tid, "kind": "document"})
+    f = await fact(node, tid)
+    async with node.desk.reads() as s:
+        ul = await s.scalar(select(Library.id).where(Library.code == "demo-ul"))
+        pl = await s.scalar(select(Library.id).where(Library.code == "demo-pl"))
+    assert f.transfers == 1 and f.consultant_id == zhao_id
+    assert (f.library_id, f.serving_library_id, f.overflow) == (pl, ul, True)
+    assert f.outcome == "handed_off" and f.first_reply_seconds is not None
+
+    # The roll-up counts them.
+    await run_rollup(node.desk)
+    day = f.day
+    async with node.desk.reads() as s:
+        rows = {
+            (r.dim, r.key): r
+            for r in (await s.scalars(select(StatsDaily).where(StatsDaily.day == day))).all()
+        }
+    a = rows[("alliance", 0)]
+    assert (a.consultations, a.served, a.abandoned, a.handed_off) == (3, 2, 1, 1)
+    assert (a.transferred, a.overflow, a.documents, a.satisfied) == (1, 1, 1, 1)
+    assert rows[("origin", pl)].overflow == 1 and rows[("serving", ul)].overflow == 1
+
+
+# -- reports against hand counts -----------------------------------------------------------
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    # 10:00 in Beijing is 02:00 UTC, the same calendar day.
+    y, m, d = (int(x) for x in day.split("-"))
+    return datetime(y, m, d, hour - 8, 0, tzinfo=UTC)
+
+
+async def _fixture(node: Node) -> dict[str, int]:
+    """Six consultations, three documents and three grades, written directly."""
+    async with node.desk.sessions.begin() as s:
+        ids = {
+            u: i
+            for u, i in (await s.execute(select(ConsultantRow.username, ConsultantRow.id))).all()
+        }
+        libs = {c: i for c, i in (await s.execute(select(Library.code, Library.id))).all()}
+        reader = ReaderRow(kind="visitor")
+        s.add(reader)
+        await s.flush()
+        pl, ul = libs["demo-pl"], libs["demo-ul"]
+        w, li, z = ids["wang"], ids["li"], ids["zhao"]
+        # (day, origin, consultant, serving, wait, reply, outcome, duration, rating, transfers)
+        rows = [
+            ("2026-11-03", pl, w, pl, 10, 20, "closed", 300, 1, 0),
+            ("2026-11-03", pl, w, pl, 30, 40, "closed", 100, 0, 0),
+            ("2026-11-03", pl, z, ul, 50, 70, "closed", 200, None, 1),
+            ("2026-11-03", pl, None, None, None, None, "abandoned", None, None, 0),
+            ("2026-11-20", ul, z, ul, 5, 8, "handed_off", 60, None, 0),
+            ("2026-12-01", ul, li, pl, 200, 250, "closed", 90, None, 0),
+        ]
+        cids = []
+        for day, origin, who, serving, wait, reply, outcome, duration, rating, transfers in rows:
+            c = Consultation(
+                library_id=origin,
+                reader_id=reader.id,
+                language="zh-CN",
+                state=outcome,
+                route_library_id=origin,
+                assignee_id=who,
+                serving_library_id=serving,
+                created_at=at(day),
+                queued_at=at(day),
+            )
+            s.add(c)
+            await s.flush()
+            cids.append(c.id)
+            s.add(
+                ConsultationFact(
+                    consultation_id=c.id,
+                    day=day,
+                    library_id=origin,
+                    language="zh-CN",
+                    opened_at=at(day),
+                    first_assigned_at=at(day) if who else None,
+                    wait_seconds=wait,
+                    first_reply_seconds=reply,
+                    consultant_id=who,
+                    serving_library_id=serving,
+                    overflow=serving is not None and serving != origin,
+                    transfers=transfers,
+                    ended_at=at(day, 11),
+                    outcome=outcome,
+                    duration_seconds=duration,
+                    reader_messages=3,
+                    consultant_messages=4 if who else 0,
+                    documents=0,
+                    rating=rating,
+                    rating_comment="",
+                )
+            )
+        for cid, who, serving, origin, day in (
+            (cids[0], w, pl, pl, "2026-11-03"),
+            (cids[0], w, pl, pl, "2026-11-03"),
+            (cids[4], z, ul, ul, "2026-11-20"),
+        ):
+            s.add(
+                LedgerEntry(
+                    consultation_id=cid,
+                    direction="to_reader",
+                    kind="file",
+                    consultant_id=who,
+                    serving_library_id=serving,
+                    origin_library_id=origin,
+                    title="文献",
+                    file_name="a.pdf",
+                    size=10,
+                    sha256="0" * 64,
+                    created_at=at(day, 12),
+                )
+            )
+    from stats.models import Grade
+
+    async with node.desk.sessions.begin() as s:
+        for cid, who, lib, grade, day in (
+            (cids[0], w, pl, "excellent", "2026-11-03"),
+            (cids[1], w, pl, "fail", "2026-11-03"),
+            (cids[4], z, ul, "pass", "2026-11-20"),
+        ):
+            s.add(
+                Grade(
+                    target="consultation",
+                    target_id=cid,
+                    consultant_id=who,
+                    library_id=lib,
+                    day=day,
+                    grade=grade,
+                    criteria=[],
+                    comment="",
+                    current=True,
+                )
+            )
+    await rebuild_range(node.desk, date(2026, 11, 1), date(2026, 12, 31))
+    return {"wang": w, "li": li, "zhao": z, "pl": pl, "ul": ul}
+
+
+async def report(node: Node, who: Consultant, query: str) -> Any:
+    status, got, _ = await http(node, "GET", f"/api/stats/report?{query}", who=who)
+    assert status == 200, got
+    return got
+
+
+async def test_reports_equal_hand_counts_on_both_databases(any_node: Node) -> None:
+    node = any_node
+    ids = await _fixture(node)
+    admin = await role(node, "chen", "admin")
+
+    got = await report(node, admin, "scope=alliance&from=2026-11-01&to=2026-11-30&grain=month")
+    [nov] = got["rows"]
+    assert nov["period"] == "2026-11"
+    assert (nov["consultations"], nov["served"], nov["abandoned"], nov["handed_off"]) == (
+        5,
+        4,
+        1,
+        1,
+    )
+    assert (nov["transferred"], nov["overflow"], nov["documents"]) == (1, 1, 3)
+    assert (nov["satisfied"], nov["unsatisfied"], nov["satisfaction"]) == (1, 1, 0.5)
+    assert (nov["excellent"], nov["passed"], nov["failed"]) == (1, 1, 1)
+    # Waits 5, 10, 30, 50: median 10, 90th 50. First replies 8, 20, 40, 70: 20 and 70.
+    assert (nov["wait_p50"], nov["wait_p90"]) == (10, 50)
+    assert (nov["reply_p50"], nov["reply_p90"]) == (20, 70)
+    assert nov["duration_mean"] == 165.0
+
+    # The same from days only (no whole month in the range) and across the months.
+    days = await report(node, admin, "scope=alliance&from=2026-11-03&to=2026-12-01&grain=total")
+    whole = await report(node, admin, "scope=alliance&from=2026-11-01&to=2026-12-01&grain=total")
+    assert days["total"]["consultations"] == whole["total"]["consultations"] == 6
+    assert days["total"]["wait_p90"] == whole["total"]["wait_p90"] == 200
+
+    by_day = await report(node, admin, "scope=alliance&from=2026-11-01&to=2026-11-30&grain=day")
+    assert len(by_day["rows"]) == 30
+    assert [r["consultations"] for r in by_day["rows"] if r["consultations"]] == [4, 1]
+    weeks = await report(node, admin, "scope=alliance&from=2026-11-01&to=2026-11-30&grain=week")
+    assert weeks["rows"][0]["period"] == "2026-W44" and weeks["rows"][0]["to"] == "2026-11-01"
+    assert sum(r["consultations"] for r in weeks["rows"]) == 5
+    year = await report(node, admin, "scope=alliance&from=2026-01-01&to=2026-12-31&grain=year")
+    assert year["rows"][0]["consultations"] == 6
+
+    wang = await report(
+        node, admin, f"scope=consultant&id={ids['wang']}&from=2026-11-01&to=2026-11-30"
+    )
+    t = wang["total"]
+    assert (t["served"], t["documents"], t["satisfied"], t["unsatisfied"]) == (2, 2, 1, 1)
+    assert (t["excellent"], t["failed"], t["wait_p50"], t["wait_p90"]) == (1, 1, 10, 30)
+    assert t["duration_mean"] == 200.0
+
+    pl = await report(node, admin, "scope=library&id=demo-pl&from=2026-11-01&to=2026-11-30")
+    t = pl["total"]
+    assert (t["served"], t["documents"], t["overflow_given"]) == (2, 2, 0)
+    assert (t["readers_consultations"], t["overflow_received"], t["abandoned"]) == (4, 1, 1)
+    assert (t["wait_p50"], t["wait_p90"]) == (30, 50)
+    ul = await report(node, admin, f"scope=library&id={ids['ul']}&from=2026-11-01&to=2026-11-30")
+    t = ul["total"]
+    assert (t["served"], t["overflow_given"], t["readers_consultations"], t["documents"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
+    assert (t["passed"], t["handed_off"]) == (1, 1)
+    dec = await report(
+        node, admin, f"scope=consultant&id={ids['li']}&from=2026-12-01&to=2026-12-01&grain=day"
+    )
+    assert dec["total"]["wait_p50"] == 200, "the top of a bucket is never above the largest"
+
+    # The table: every consultant over the range, most served first.
+    status, got, _ = await http(
+        node, "GET", "/api/stats/table?kind=consultant&from=2026-11-01&to=2026-12-31", who=admin
+    )
+    assert status == 200
+    assert [(r["code"], r["served"]) for r in got["rows"][:3]] == [
+        ("wang", 2),
+        ("zhao", 2),
+        ("li", 1),
+    ]
+    status, got, _ = await http(
+        node, "GET", "/api/stats/table?kind=library&from=2026-11-01&to=2026-12-31", who=admin
+    )
+    assert {r["code"]: r["served"] for r in got["rows"]} == {"demo-pl": 3, "demo-ul": 2}
+
+    # CSV: the header in both languages, a row per period and the total.
+    status, _, raw = await http(
+        node,
+        "GET",
+        "/api/stats/report?scope=alliance&from=2026-11-01&to=2026-12-31&grain=month&format=csv",
+        who=admin,
+    )
+    lines = list(csv.reader(io.StringIO(raw.lstrip("\ufeff"))))
+    assert lines[0][0] == "时段 Period" and "咨询总数 Consultations" in lines[0]
+    assert [x[0] for x in lines[1:]] == ["2026-11", "2026-12", "合计 Total"]
+    assert lines[-1][lines[0].index("咨询总数 Consultations")] == "6"
+    async with (
+        aiohttp.ClientSession() as s,
+        s.get(
+            node.base + "/api/stats/table?kind=consultant&format=xlsx&from=2026-11-01",
+            headers={"Cookie": f"desk_session={admin.cookie}"},
+        ) as resp,
+    ):
+        body = await resp.read()
+        assert resp.status == 200 and body[:2] == b"PK", "a spreadsheet (zip)"
+        assert "attachment" in resp.headers["Content-Disposition"]
+
+
+async def test_report_scopes_and_bad_input(node: Node) -> None:
+    ids = await _fixture(node)
+    wang = await Consultant.login(node.base, "wang")
+    chen = await Consultant.login(node.base, "chen")  # supervisor of demo-ul
+    base = "/api/stats/report?from=2026-11-01&to=2026-11-30"
+    assert (await http(node, "GET", base + "&scope=consultant", who=wang))[0] == 200
+    for who, query, status in (
+        (wang, f"&scope=consultant&id={ids['zhao']}", 403),
+        (wang, "&scope=library&id=demo-ul", 403),
+        (wang, "&scope=library&id=demo-pl", 200),
+        (wang, "&scope=alliance", 200),
+        (chen, f"&scope=consultant&id={ids['zhao']}", 200),
+        (chen, f"&scope=consultant&id={ids['wang']}", 403),
+        (chen, "&scope=library&id=demo-pl", 403),
+        (chen, "&scope=library", 200),
+    ):
+        got = await http(node, "GET", base + query, who=who)
+        assert got[0] == status, (who.username, query, got[1])
+    assert (await http(node, "GET", base + "&scope=alliance"))[0] == 401
+    assert (await http(node, "GET", "/api/stats/table?kind=consultant", who=wang))[0] == 403
+    status, got, _ = await http(node, "GET", "/api/stats/table?kind=consultant", who=chen)
+    assert status == 200
+    assert {r["library"] for r in got["rows"]} <= {"demo-ul"}, "a supervisor's own library"
+    for bad in (
+        "scope=alliance&from=2026-13-01",
+        "scope=alliance&from=2026-11-30&to=2026-11-01",
+        "scope=alliance&grain=hour",
+        "scope=alliance&format=pdf",
+        "scope=planet",
+        "scope=alliance&from=2000-01-01&to=2026-01-01",
+    ):
+        status, got, _ = await http(node, "GET", f"/api/stats/report?{bad}", who=wang)
+        assert status == 400 and got["error"]["code"] == "invalid_payload", bad
+
+
+async def test_a_late_rating_rebuilds_its_day_and_month(node: Node) -> None:
+    await _fixture(node)
+    from stats.recorder import mark_dirty
+
+    async with node.desk.sessions.begin() as s:
+        f = (
+            await s.scalars(
+                select(ConsultationFact).where(
+                    ConsultationFact.day == "2026-11-20", ConsultationFact.rating.is_(None)
+                )
+            )
+        ).one()
+        f.rating = 1
+    await mark_dirty(node.desk, "2026-11-20")
+    await run_rollup(node.desk)
+    async with node.desk.reads() as s:
+        month = await s.get(StatsMonthly, ("2026-11", "alliance", 0))
+        day = await s.get(StatsDaily, ("2026-11-20", "alliance", 0))
+    assert month is not None and day is not None
+    assert (month.satisfied, day.satisfied) == (2, 1)
+    # Rebuilding again changes nothing.
+    await rebuild_range(node.desk, date(2026, 11, 1), date(2026, 11, 30))
+    async with node.desk.reads() as s:
+        again = await s.get(StatsMonthly, ("2026-11", "alliance", 0))
+    assert again is not None and (again.satisfied, again.consultations) == (2, 5)
+
+
+# -- quality grading -------------------------------------------------------------------------
+
+
+async def _answered_ticket(node: Node) -> tuple[int, Consultant]:
+    """A document request answered by wang."""
+    from desk.backlog import actions
+
+    wang = await Consultant.login(node.base, "wang")
+    async with node.desk.sessions.begin() as s:
+        lib = await s.scalar(select(Library.id).where(Library.code == "demo-pl"))
+        t = Ticket(
+            link_hash="f" * 64,
+            library_id=lib,
+            language="zh-CN",
+            kind="form",
+            question="如何使用馆际互借？",
+            transcript=[],
+            handed_off_by="form",
+            state="open",
+            submitted_at=datetime.fromtimestamp(node.desk.clock.now(), UTC),
+        )
+        s.add(t)
+        await s.flush()
+        tid = t.id
+    who = await staff(node, "wang")
+    await actions.claim(node.desk, tid, who)
+    await actions.reply(
+        node.desk, tid, who, answer="请登录后在馆际互借页面提交。", answer_kind="answer"
+    )
+    return tid, wang
+
+
+async def test_grading_a_reply_sends_it_back_for_revision(node: Node) -> None:
+    tid, wang = await _answered_ticket(node)
+    await wang.connect()
+    sun = await Consultant.login(node.base, "sun")  # the demo's quality inspector
+    li = await Consultant.login(node.base, "li")
+
+    status, got, _ = await http(node, "GET", "/api/grading/checklist", who=sun)
+    assert status == 200 and {c["code"] for c in got["ticket"]} >= {"E1", "P1", "F1", "F4"}
+    assert [c["code"] for c in got["consultation"]] == ["L1", "L2", "L3", "L4", "L5", "L6"]
+
+    body = {"target": "ticket", "target_id": tid, "grade": "fail", "criteria": ["F2"]}
+    status, got, _ = await http(node, "POST", "/api/grades", body, who=li)
+    assert status == 403 and got["error"]["code"] == "not_inspector"
+    status, got, _ = await http(node, "POST", "/api/grades", body, who=sun)
+    assert status == 400 and got["error"]["code"] == "grade_reason_missing"
+    status, got, _ = await http(
+        node, "POST", "/api/grades", {**body, "criteria": ["E1"], "comment": "x"}, who=sun
+    )
+    assert status == 400 and got["error"]["code"] == "bad_criteria"
+
+    status, got, _ = await http(
+        node,
+        "POST",
+        "/api/grades",
+        {**body, "comment": "答非所问，请补充馆际互借的申请条件"},
+        who=sun,
+    )
+    assert status == 200 and got["revision"] is True
+    heard = await wang.wait_for("grade.given", lambda g: g["target_id"] == tid)
+    assert heard["grade"] == "fail"
+    status, got, _ = await http(node, "GET", "/api/backlog?state=revision&mine=1", who=wang)
+    assert [t["id"] for t in got["tickets"]] == [tid]
+    status, got, _ = await http(node, "GET", f"/api/backlog/{tid}", who=wang)
+    assert got["ticket"]["grades"][0]["comment"].startswith("答非所问")
+    # The reader still sees the first answer while it is revised.
+    async with node.desk.reads() as s:
+        assert (await s.get(Ticket, tid)).state == "revision"  # type: ignore[union-attr]
+
+    status, got, _ = await http(
+        node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "馆际互借需先注册读者证，再在系统中提交申请。", "answer_kind": "answer"},
+        who=wang,
+    )
+    assert status == 200, got
+    status, got, _ = await http(node, "GET", "/api/grades?all=1&from=2020-01-01", who=wang)
+    [g] = got["grades"]
+    assert g["revised_at"] is not None and g["grade"] == "fail"
+    # Graded again after the revision: the new grade is the one counted.
+    status, got, _ = await http(
+        node,
+        "POST",
+        "/api/grades",
+        {"target": "ticket", "target_id": tid, "grade": "pass", "criteria": []},
+        who=sun,
+    )
+    assert status == 400, "a pass without a case of the standard needs a comment"
+    status, got, _ = await http(
+        node,
+        "POST",
+        "/api/grades",
+        {"target": "ticket", "target_id": tid, "grade": "excellent", "criteria": ["E4"]},
+        who=sun,
+    )
+    assert status == 200 and got["revision"] is False
+    await run_rollup(node.desk)
+    status, got, _ = await http(
+        node,
+        "GET",
+        "/api/stats/report?scope=consultant&grain=total&from=2026-01-01&to=2027-12-31",
+        who=wang,
+    )
+    t = got["total"]
+    assert (t["excellent"], t["failed"], t["tickets_answered"]) == (1, 0, 1)
+    assert (await staff(node, "sun")).inspector
+
+
+async def test_grading_a_live_chat(node: Node) -> None:
+    await direct(node)
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open("开放时间？"))["consultation"]["id"]
+    await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == cid)
+    sun = await Consultant.login(node.base, "sun")
+    body = {
+        "target": "consultation",
+        "target_id": cid,
+        "grade": "pass",
+        "criteria": ["L1", "L2", "L3"],
+    }
+    status, got, _ = await http(node, "POST", "/api/grades", body, who=sun)
+    assert status == 409 and got["error"]["code"] == "not_gradable", "not while it runs"
+    await wang.say(cid, "每天9点到21点。")
+    await wang.ok("consultation.close", {"consultation_id": cid})
+    await settle(node)
+    status, got, _ = await http(
+        node, "GET", "/api/grading/candidates?from=2020-01-01&to=2030-01-01", who=sun
+    )
+    assert status == 200 and [c["id"] for c in got["candidates"]] == [cid]
+    status, got, _ = await http(node, "POST", "/api/grades", body, who=sun)
+    assert status == 200
+    status, got, _ = await http(node, "GET", f"/api/consultations/{cid}/grades", who=wang)
+    assert status == 200 and got["grades"][0]["criteria"] == ["L1", "L2", "L3"]
+    assert (await fact(node, cid)).grade == "pass"
+    status, got, _ = await http(node, "GET", "/api/grading/candidates", who=wang)
+    assert status == 403
+    # The inspector reads the transcript of any library (masked).
+    status, got, _ = await http(node, "GET", f"/api/transcripts/{cid}", who=sun)
+    assert status == 200
+
+
+# -- certificates ----------------------------------------------------------------------------
+
+
+async def test_a_consultant_prints_a_certificate_anyone_can_verify(node: Node) -> None:
+    ids = await _fixture(node)
+    wang = await Consultant.login(node.base, "wang")
+    status, got, _ = await http(
+        node, "POST", "/api/certificates", {"from": "2026-11-01", "to": "2026-11-30"}, who=wang
+    )
+    assert status == 200, got
+    cert = got["certificate"]
+    assert (cert["figures"]["served"], cert["figures"]["documents"]) == (2, 2)
+    assert cert["figures"]["subject"]["name"] == "王老师"
+    code = cert["code"]
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{node.base}/verify/{code.lower().replace('-', '')}") as resp:
+            page = await resp.text()
+            assert resp.status == 200 and "本证明有效" in page and "王老师" in page
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        async with s.get(f"{node.base}/verify?code=ABCD-EFGH-JKMN-PQRS&lang=en") as resp:
+            assert resp.status == 404 and "No certificate has this code" in await resp.text()
+    # Someone else's: refused; a library's: its supervisor; the period must be over.
+    for who, body, status_code in (
+        (
+            wang,
+            {"subject": "consultant", "id": ids["zhao"], "from": "2026-11-01", "to": "2026-11-30"},
+            403,
+        ),
+        (wang, {"subject": "library", "from": "2026-11-01", "to": "2026-11-30"}, 403),
+        (wang, {"from": "2026-11-30", "to": "2026-11-01"}, 400),
+        (wang, {"from": "2026-11-01", "to": "2099-01-01"}, 400),
+    ):
+        status, got, _ = await http(node, "POST", "/api/certificates", body, who=who)
+        assert status == status_code, (body, got)
+    chen = await Consultant.login(node.base, "chen")
+    status, got, _ = await http(
+        node,
+        "POST",
+        "/api/certificates",
+        {"subject": "library", "from": "2026-11-01", "to": "2026-11-30"},
+        who=chen,
+    )
+    assert status == 200, got
+    assert got["certificate"]["figures"]["served"] == 2
+    # Revoked by a supervisor of wang's library: the page says so.
+    sup = await role(node, "li", "supervisor")
+    status, got, _ = await http(node, "POST", f"/api/certificates/{cert['id']}/revoke", who=chen)
+    assert status == 403
+    status, got, _ = await http(node, "POST", f"/api/certificates/{cert['id']}/revoke", who=sup)
+    assert status == 200 and got["certificate"]["revoked_at"]
+    async with aiohttp.ClientSession() as s, s.get(f"{node.base}/verify/{code}") as resp:
+        assert "已于" in await resp.text()
+    status, got, _ = await http(node, "GET", "/api/certificates", who=wang)
+    assert [c["code"] for c in got["certificates"]] == [code]
+
+
+# -- the live dashboard ----------------------------------------------------------------------
+
+
+async def test_the_dashboard_updates_over_the_socket(node: Node) -> None:
+    await direct(node)
+    chen = await role(node, "chen", "admin")
+    await chen.connect(status="away")
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    refused = await wang.call("dashboard.watch", {"watch": True})
+    assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+    first = await chen.ok("dashboard.watch", {"watch": True})
+    board = first["dashboard"]
+    assert board["scope"] == "alliance" and board["waiting"] == 0
+    me = next(c for c in board["consultants"] if c["name"] == "王老师")
+    assert (me["status"], me["load"], me["at_capacity"]) == ("online", 0, False)
+
+    # wang fills up to capacity; a further reader waits.
+    readers = []
+    for n in range(5):
+        r = await Reader.register(node.base, "demo-pl")
+        await r.connect()
+        await r.open(f"问题{n}")
+        readers.append(r)
+    ns = node.app[SIO_KEY].namespace_handlers["/console"]
+    await asyncio.sleep(0.2)
+
+    async def pushed() -> bool:
+        await ns.push_dashboard()
+        got = chen.events.get("dashboard", [])
+        return bool(got) and got[-1]["waiting"] == 1
+
+    await node.until(pushed, "a dashboard with the waiting reader")
+    last = chen.events["dashboard"][-1]
+    me = next(c for c in last["consultants"] if c["name"] == "王老师")
+    assert me["at_capacity"] is True and last["at_capacity"] == 1
+    assert last["queue"][0]["library"] == "demo-pl"
+    [lib] = [x for x in last["libraries"] if x["code"] == "demo-pl"]
+    assert (lib["waiting"], lib["chats"]) == (1, 4)
+    await chen.ok("dashboard.watch", {"watch": False})
+    before = len(chen.events["dashboard"])
+    await ns.push_dashboard()
+    await asyncio.sleep(0.2)
+    assert len(chen.events["dashboard"]) == before, "no pushes after unwatching"
