@@ -28,7 +28,7 @@ run: install web-assets
 	$(BIN)/desk db upgrade
 	@$(BIN)/desk demo
 	@echo "Desk: http://127.0.0.1:$(DESK_PORT)  (health: /healthz; protocol: docs/protocol.md)"
-	@echo "Console: http://127.0.0.1:$(DESK_PORT)/console/  demo consultants wang, li, zhao, chen / password demo-password-2026"
+	@echo "Console: http://127.0.0.1:$(DESK_PORT)/console/  demo consultants wang, li, zhao, chen (supervisor), sun (quality inspector) / password demo-password-2026"
 	@echo "Reader chat: http://127.0.0.1:$(DESK_PORT)/chat/demo-pl  (or /chat/demo-ul)"
 	$(BIN)/desk serve
 
