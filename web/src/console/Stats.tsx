@@ -5,9 +5,15 @@ import { useEffect, useState } from "preact/hooks";
 import "./stats.css";
 import type { DeskClient } from "./client";
 import { apiErrorText } from "./errors";
+import { lang } from "./i18n";
 import { type SKey, st } from "./i18n-stats";
-import { GRADES } from "./stats";
-import { type GradeGiven, type Subjects, subjects as loadSubjects } from "./stats-api";
+import { type Checklist, GRADES } from "./stats";
+import { checklist as loadChecklist, type GradeGiven, type Subjects, subjects as loadSubjects } from "./stats-api";
+import { StatsCertificates } from "./StatsCertificates";
+import { StatsDashboard } from "./StatsDashboard";
+import { StatsGrading } from "./StatsGrading";
+import { StatsMine } from "./StatsMine";
+import { StatsReports, StatsTables } from "./StatsReports";
 import type { Me } from "./types";
 
 export type StatsPage = "dashboard" | "reports" | "tables" | "grading" | "mine" | "certs";
@@ -32,6 +38,7 @@ export function Stats(props: {
   const [subjects, setSubjects] = useState<Subjects | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [page, setPage] = useState<StatsPage | null>(null);
+  const [checklist, setChecklist] = useState<Checklist | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -42,6 +49,11 @@ export function Stats(props: {
         setPage((p) => p ?? pagesFor(s)[0]);
       })
       .catch((e) => live && setError(st("loadFailed", { message: apiErrorText(e) })));
+    loadChecklist()
+      .then((l) => live && setChecklist(l))
+      .catch(() => {
+        // Without it grades show their codes and the grading form waits: said where it matters.
+      });
     return () => {
       live = false;
     };
@@ -75,6 +87,37 @@ export function Stats(props: {
         </p>
       )}
       {!subjects && !error && <p class="muted">{st("loading")}</p>}
+      {subjects && page === "dashboard" && <StatsDashboard client={props.client} />}
+      {subjects && page === "reports" && <StatsReports me={props.me} subjects={subjects} />}
+      {subjects && page === "tables" && (
+        <StatsTables
+          me={props.me}
+          subjects={subjects}
+          libraries={[...props.client.libraries.values()].map((l) => ({
+            code: l.code,
+            name: props.client.libraryName(l.code, lang()),
+          }))}
+        />
+      )}
+      {subjects && page === "grading" && (
+        <StatsGrading
+          me={props.me}
+          client={props.client}
+          subjects={subjects}
+          checklist={checklist}
+          onNotice={props.onNotice}
+        />
+      )}
+      {subjects && page === "mine" && (
+        <StatsMine
+          me={props.me}
+          client={props.client}
+          subjects={subjects}
+          checklist={checklist}
+          onOpenBacklog={props.onOpenBacklog}
+        />
+      )}
+      {subjects && page === "certs" && <StatsCertificates me={props.me} subjects={subjects} />}
     </section>
   );
 }

@@ -194,9 +194,13 @@ export async function grades(q: string): Promise<{ grades: Grade[]; more: boolea
   return call<{ grades: Grade[]; more: boolean }>("GET", `/api/grades?${q}`);
 }
 
-export async function consultationGrades(id: number): Promise<Grade[]> {
-  const r = await call<{ grades: Grade[] }>("GET", `/api/consultations/${id}/grades`);
-  return r.grades;
+export async function consultationGrades(
+  id: number,
+): Promise<{ grades: Grade[]; rating: boolean | null; rating_comment: string }> {
+  return call<{ grades: Grade[]; rating: boolean | null; rating_comment: string }>(
+    "GET",
+    `/api/consultations/${id}/grades`,
+  );
 }
 
 export async function gradedTicket(id: number): Promise<GradedTicket> {
