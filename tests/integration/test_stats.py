@@ -144,6 +144,35 @@ async def test_facts_are_written_for_every_path(node: Node, clock: ManualClock) 
     assert rows[("origin", pl)].overflow == 1 and rows[("serving", ul)].overflow == 1
 
 
+async def test_an_overflowed_chat_counts_for_both_libraries(node: Node) -> None:
+    """Nobody of demo-pl online: the reader's chat is offered to demo-ul's zhao, who accepts.
+    The reader's library receives an overflow; zhao's library and zhao give one."""
+    zhao = await Consultant.login(node.base, "zhao")
+    await zhao.connect()
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open("请问可以帮我查一篇文献吗？"))["consultation"]["id"]
+    await zhao.wait_for("offer", lambda o: o["consultation"]["id"] == cid)
+    await node.advance(12)
+    await zhao.ok("offer.accept", {"consultation_id": cid})
+    await zhao.say(cid, "可以，请告诉我题名。")
+    await zhao.ok("consultation.close", {"consultation_id": cid})
+    f = await fact(node, cid)
+    z = await staff(node, "zhao")
+    assert (f.consultant_id, f.serving_library_id, f.overflow) == (z.id, z.library_id, True)
+    assert f.wait_seconds == 12 and f.outcome == "closed"
+    await run_rollup(node.desk)
+    async with node.desk.reads() as s:
+        rows = {
+            (r.dim, r.key): r
+            for r in (await s.scalars(select(StatsDaily).where(StatsDaily.day == f.day))).all()
+        }
+    assert rows[("origin", f.library_id)].overflow == 1
+    assert rows[("serving", z.library_id)].overflow == 1
+    assert rows[("consultant", z.id)].served == 1
+    assert ("serving", f.library_id) not in rows, "demo-pl served nothing"
+
+
 # -- reports against hand counts -----------------------------------------------------------
 
 
