@@ -96,12 +96,7 @@ async def _subject(
             c = await s.get(Consultant, _int(raw_id, "id") or who.id)
             if c is None:
                 raise NotFound("no such consultant", code="consultant_not_found")
-            allowed = (
-                who.role == "admin"
-                or c.id == who.id
-                or (who.role == "supervisor" and c.library_id == who.library_id)
-            )
-            if not allowed:
+            if not certificates.may_see_consultant(who, c):
                 raise Forbidden("a colleague's report is for supervisors", code="forbidden")
             return c.id, {
                 "id": c.id,

@@ -53,6 +53,15 @@ def normalise_code(raw: str) -> str:
     return "-".join(clean[i : i + 4] for i in range(0, len(clean), 4))
 
 
+def may_see_consultant(who: ConsultantInfo, c: Consultant) -> bool:
+    """A consultant's figures: their own, their library's supervisors', admins'."""
+    return (
+        who.role == "admin"
+        or c.id == who.id
+        or (who.role == "supervisor" and c.library_id == who.library_id)
+    )
+
+
 async def _subject(desk: Desk, who: ConsultantInfo, subject: str, subject_id: int | None) -> Any:
     async with desk.reads() as s:
         if subject == "consultant":
@@ -60,12 +69,7 @@ async def _subject(desk: Desk, who: ConsultantInfo, subject: str, subject_id: in
             c = await s.get(Consultant, cid)
             if c is None:
                 raise NotFound("no such consultant", code="consultant_not_found")
-            allowed = (
-                who.role == "admin"
-                or c.id == who.id
-                or (who.role == "supervisor" and c.library_id == who.library_id)
-            )
-            if not allowed:
+            if not may_see_consultant(who, c):
                 raise Forbidden("not yours to certify", code="forbidden")
             lib = await s.get(Library, c.library_id)
             return c.id, {

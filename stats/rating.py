@@ -12,7 +12,7 @@ from desk.errors import Conflict, NotFound
 from desk.http import DESK_KEY, _Body, _cors, _json
 from desk.models import Consultation
 from stats.models import ConsultationFact
-from stats.recorder import day_of, mark_dirty
+from stats.recorder import ensure_fact, mark_dirty
 from transcripts.models import TranscriptDoc
 
 #: States in which a chat may be rated: it ended after a consultant had it.
@@ -41,22 +41,10 @@ async def rate(request: web.Request) -> web.Response:
     if c.state not in RATEABLE or c.assigned_at is None:
         raise Conflict("only a finished chat with a consultant is rated", code="not_rateable")
     value = 1 if body.satisfied else 0
+    await ensure_fact(desk, c)
     async with desk.sessions.begin() as s:
-        fact = await s.get(ConsultationFact, cid)
-        if fact is None:
-            fact = ConsultationFact(
-                consultation_id=cid,
-                day=day_of(desk, c.created_at),
-                library_id=c.library_id,
-                language=c.language,
-                opened_at=c.created_at,
-                overflow=False,
-                transfers=0,
-                reader_messages=0,
-                consultant_messages=0,
-                documents=0,
-            )
-            s.add(fact)
+        fact = await s.get(ConsultationFact, cid, with_for_update=True)
+        assert fact is not None
         fact.rating = value
         fact.rating_comment = body.comment.strip()
         day = fact.day

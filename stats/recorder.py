@@ -16,7 +16,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -56,6 +56,39 @@ async def mark_dirty(desk: Desk, day: str) -> None:
         await s.execute(_insert(desk)(StatsDirtyDay).values(day=day).on_conflict_do_nothing())
 
 
+class _Opened(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def library_id(self) -> int: ...
+    @property
+    def language(self) -> str: ...
+
+
+async def ensure_fact(desk: Desk, c: _Opened) -> None:
+    """The consultation's fact row, created with what its opening tells if it is missing."""
+    async with desk.sessions.begin() as s:
+        await s.execute(
+            _insert(desk)(ConsultationFact)
+            .values(
+                consultation_id=c.id,
+                day=day_of(desk, c.created_at),
+                library_id=c.library_id,
+                language=c.language,
+                opened_at=c.created_at,
+                overflow=False,
+                transfers=0,
+                reader_messages=0,
+                consultant_messages=0,
+                documents=0,
+                rating_comment="",
+            )
+            .on_conflict_do_nothing()
+        )
+
+
 class Recorder:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
@@ -88,24 +121,7 @@ class Recorder:
         task.add_done_callback(self.desk.background.discard)
 
     async def _ensure(self, c: ConsultationView) -> None:
-        async with self.desk.sessions.begin() as s:
-            await s.execute(
-                _insert(self.desk)(ConsultationFact)
-                .values(
-                    consultation_id=c.id,
-                    day=day_of(self.desk, c.created_at),
-                    library_id=c.library_id,
-                    language=c.language,
-                    opened_at=c.created_at,
-                    overflow=False,
-                    transfers=0,
-                    reader_messages=0,
-                    consultant_messages=0,
-                    documents=0,
-                    rating_comment="",
-                )
-                .on_conflict_do_nothing()
-            )
+        await ensure_fact(self.desk, c)
 
     # -- the events ------------------------------------------------------------------------
 
