@@ -274,10 +274,13 @@ async def reply(
             )
             if not text:
                 raise InvalidPayload("the answer is empty", code="empty_message")
+            revised_from = None
             if t.state == "revision":
                 from stats.grading import mark_revised
 
                 await mark_revised(desk, s, ticket_id, now)
+                # The reply now counts on the day of the revision, not of the first answer.
+                revised_from = t.answered_at
             t.state, t.answer, t.answer_kind = "answered", text, answer_kind
             t.answered_by, t.answered_at = who.id, now
             t.version += 1
@@ -295,6 +298,10 @@ async def reply(
     for d in documents:
         if d.received is not None:
             await desk.files.keep(d.received)
+    if revised_from is not None:
+        from stats.recorder import day_of, mark_dirty
+
+        await mark_dirty(desk, day_of(desk, revised_from))
     await desk.bus.publish(TicketChanged(ticket_id, library_id, "answered", who.id))
     if email:
         from desk.backlog.mail import send_answer
