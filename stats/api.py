@@ -497,7 +497,8 @@ async def candidates(request: web.Request) -> web.Response:
                 .where(LedgerEntry.ticket_id == Ticket.id)
                 .scalar_subquery()
             )
-            for t, g, lid in await s.execute(stmt2.add_columns(docs).order_by(order2).limit(limit)):
+            found = await s.execute(stmt2.add_columns(docs).order_by(order2).limit(limit))
+            for t, g, lid, documents in found:
                 out.append(
                     {
                         "target": "ticket",
@@ -510,6 +511,7 @@ async def candidates(request: web.Request) -> web.Response:
                         "answered_at": t.answered_at.isoformat() if t.answered_at else None,
                         "state": t.state,
                         "grade": g,
+                        "documents": documents,
                         "preview": t.question[:160],
                     }
                 )
