@@ -1,5 +1,6 @@
 // 表单咨询 · the backlog: questions left for the non-real-time service (handed off from a chat
-// or left in the widget's form). Lists: the pool (open), mine (claimed by me), answered; a
+// or left in the widget's form). Lists: the pool (open), mine (claimed by me), answered, and
+// mine sent back by a quality inspector for revision (state revision); a
 // detail pane with the question, the chat it came from, its history, and the actions under
 // the 72-hour rules of the reply norms (desk/backlog/rules.py). An answer may provide
 // documents: files and links confirmed in the chat's send dialog (SendDocument.tsx), sent with
@@ -14,14 +15,34 @@ import { apiErrorText } from "./errors";
 import { type Checker, makeChecker } from "./etiquette";
 import { dateTime, duration, has, type Key, lang, t } from "./i18n";
 import { dt } from "./i18n-delivery";
+import { st } from "./i18n-stats";
 import { languageName } from "./languages";
 import { Linkified } from "./linkify";
 import { deskErrorText, SendDocument, type SendTab } from "./SendDocument";
 import type { AnswerKind, TicketDetail, TicketDocument, TicketSummary } from "./types";
 
-const LISTS: api.BacklogList[] = ["open", "mine", "answered"];
+/** "revision": my replies a quality inspector failed, back with me to revise (统计 → 我的质检). */
+type List = api.BacklogList | "revision";
+const LISTS: List[] = ["open", "mine", "revision", "answered"];
+
+function listTickets(list: List): Promise<TicketSummary[]> {
+  if (list !== "revision") return api.backlog(list);
+  return api.call<{ tickets: TicketSummary[] }>("GET", "/api/backlog?state=revision&mine=1").then((r) => r.tickets);
+}
+
+/** A list's label and empty text: the revision list's are with the statistics view's words. */
+function listText(list: List, what: "name" | "empty"): string {
+  if (list === "revision") return st(what === "name" ? "backlog_revision" : "backlogEmpty_revision");
+  return t(`${what === "name" ? "backlog" : "backlogEmpty"}_${list}` as Key);
+}
 /** Answer kinds that need 72 hours without an answer, and carry the norms' wording. */
 const LATE_KINDS: ReadonlySet<AnswerKind> = new Set(["same_topic", "not_found"]);
+
+interface RevisionGrade {
+  grade: string;
+  current: boolean;
+  comment: string;
+}
 
 export function pastWindow(tk: TicketSummary, now = Date.now()): boolean {
   return tk.overdue || Date.parse(tk.window_ends_at) <= now;
@@ -29,7 +50,7 @@ export function pastWindow(tk: TicketSummary, now = Date.now()): boolean {
 
 export function Backlog(props: { client: DeskClient; onNotice: (text: string) => void }) {
   const c = props.client;
-  const [list, setList] = useState<api.BacklogList>("open");
+  const [list, setList] = useState<List>("open");
   const [tickets, setTickets] = useState<TicketSummary[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
@@ -47,8 +68,7 @@ export function Backlog(props: { client: DeskClient; onNotice: (text: string) =>
 
   useEffect(() => {
     let live = true;
-    api
-      .backlog(list)
+    listTickets(list)
       .then((rows) => {
         if (!live) return;
         setTickets(rows);
@@ -79,7 +99,7 @@ export function Backlog(props: { client: DeskClient; onNotice: (text: string) =>
                 setTickets(null);
               }}
             >
-              {t(`backlog_${l}` as Key)}
+              {listText(l, "name")}
               {list === l && tickets && tickets.length > 0 && <span class="badge">{tickets.length}</span>}
             </button>
           ))}
@@ -92,7 +112,7 @@ export function Backlog(props: { client: DeskClient; onNotice: (text: string) =>
         {tickets === null ? (
           <p class="muted">{t("loading")}</p>
         ) : tickets.length === 0 ? (
-          <p class="muted">{t(`backlogEmpty_${list}` as Key)}</p>
+          <p class="muted">{listText(list, "empty")}</p>
         ) : (
           <ul class="tickets">
             {tickets.map((tk) => (
@@ -114,7 +134,7 @@ export function Backlog(props: { client: DeskClient; onNotice: (text: string) =>
                   <span class="preview">{tk.question}</span>
                   <span class="meta small">
                     <span class="muted">{t("submittedAt", { t: dateTime(tk.submitted_at) })}</span>
-                    {tk.state !== "answered" && <TimeLeft tk={tk} now={now} />}
+                    {tk.state !== "answered" && (tk.state as string) !== "revision" && <TimeLeft tk={tk} now={now} />}
                   </span>
                 </button>
               </li>
@@ -259,7 +279,10 @@ function TicketPane(props: {
   if (!tk) return <p class="muted">{t("loading")}</p>;
 
   const late = pastWindow(tk);
-  const mine = tk.state === "claimed" && tk.claimed_by === c.me.id;
+  const revision = (tk.state as string) === "revision";
+  const mine = (tk.state === "claimed" || revision) && tk.claimed_by === c.me.id;
+  // The inspector's grade that sent it back (the ticket's newest current grade).
+  const failed = revision ? (tk as TicketDetail & { grades?: RevisionGrade[] }).grades?.find((g) => g.current && g.grade === "fail") : undefined;
   const holder =
     tk.claimed_by === null
       ? ""
@@ -405,7 +428,19 @@ function TicketPane(props: {
         </>
       )}
 
-      {tk.state === "answered" && (
+      {revision && (
+        <p class="revision-note" role="note" data-testid="revision-note">
+          {st("revisionPane")}
+          {failed?.comment && (
+            <>
+              {" "}
+              {st("commentLabel")}
+              {failed.comment}
+            </>
+          )}
+        </p>
+      )}
+      {(tk.state === "answered" || revision) && (
         <>
           <h3>
             {t("ticketAnswer")}{" "}

@@ -189,7 +189,7 @@ export function StatsCertificates(props: { me: Me; subjects: Subjects }) {
                     <td class="cert-actions">
                       <a
                         class="button"
-                        href={x.url}
+                        href={`${x.url}?lang=${encodeURIComponent(ui)}`}
                         target="_blank"
                         rel="noopener noreferrer"
                         title={st("openCertTitle", { code: x.code })}

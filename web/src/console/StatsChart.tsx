@@ -7,6 +7,8 @@ import { bars, labelEvery, niceScale } from "./stats";
 const W = 720;
 const H = 260;
 const M = { top: 12, right: 12, bottom: 44, left: 44 };
+/** The widest a bar gets (in the chart's own units). */
+const MAX_BAR = 36;
 /** About this many period labels fit under the chart. */
 const LABELS_FIT = 12;
 
@@ -26,6 +28,7 @@ export function BarChart(props: { labels: string[]; series: Series[]; summary: s
     plotW,
     plotH,
     scale.top,
+    MAX_BAR,
   );
   const every = labelEvery(props.labels.length, LABELS_FIT);
   const slot = props.labels.length > 0 ? plotW / props.labels.length : plotW;

@@ -246,7 +246,7 @@ export function StatsDashboard(props: { client: DeskClient }) {
           <section aria-labelledby="dash-today-title">
             <h4 id="dash-today-title">{st("todayTitle")}</h4>
             <div class="table-wrap">
-              <table class="stats-table" data-testid="dashboard-today">
+              <table class="stats-table narrow" data-testid="dashboard-today">
                 <thead>
                   <tr>
                     <th scope="col">{st("colFigure")}</th>

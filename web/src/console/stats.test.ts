@@ -174,6 +174,12 @@ describe("the chart", () => {
     expect(docs[2].height).toBe(100); // above the top: clipped
     expect(docs[1].y).toBeCloseTo(25);
     expect(bars([[]], 300, 100, 4)).toEqual([[]]);
+    // Narrow bars stay narrow, centred in their slot.
+    const [one] = bars([[1, 2]], 400, 100, 2, 30);
+    expect(one.map((b) => [b.x, b.width])).toEqual([
+      [85, 30],
+      [285, 30],
+    ]);
   });
 
   it("thins the labels and finds the peak", () => {

@@ -255,14 +255,15 @@ export interface Bar {
 
 /**
  * Grouped bars: `series` values per period, in a plot `width` × `height` whose y axis runs to
- * `top`. Each period gets an equal slot; its bars share 80% of it.
+ * `top`. Each period gets an equal slot; its bars share 80% of it, each at most `maxBar` wide
+ * (a month of two days should not look like a wall), centred in the slot.
  */
-export function bars(series: number[][], width: number, height: number, top: number): Bar[][] {
+export function bars(series: number[][], width: number, height: number, top: number, maxBar = Infinity): Bar[][] {
   const periods = Math.max(0, ...series.map((s) => s.length));
   if (periods === 0 || series.length === 0) return series.map(() => []);
   const slot = width / periods;
-  const each = (slot * 0.8) / series.length;
-  const pad0 = slot * 0.1;
+  const each = Math.min((slot * 0.8) / series.length, maxBar);
+  const pad0 = (slot - each * series.length) / 2;
   return series.map((values, si) =>
     values.map((v, i) => {
       const value = Number.isFinite(v) ? Math.max(0, v) : 0;
