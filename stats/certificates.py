@@ -100,7 +100,8 @@ async def issue(
 ) -> Certificate:
     if last < first:
         raise InvalidPayload("the period ends before it starts", code="invalid_payload")
-    if last > today(desk):
+    # Today is not over either: its figures would be fixed half-way through the day.
+    if last >= today(desk):
         raise InvalidPayload("a certificate covers days that are over", code="period_not_over")
     key, names = await _subject(desk, who, subject, subject_id)
     async with desk.reads() as s:
