@@ -109,6 +109,7 @@ async def test_dashboard_reports_grading_my_grades_and_a_certificate(
     await shoot(chen, "console-stats-dashboard")
     await chen.set_viewport_size(PHONE)
     await fits_width(chen)
+    await shoot(chen, "console-stats-dashboard-phone")
     await chen.set_viewport_size(DESKTOP)
 
     # The network drops: the board stays, marked as stale; back online it is live again.
@@ -157,6 +158,9 @@ async def test_dashboard_reports_grading_my_grades_and_a_certificate(
     xlsx = await reports.get_by_role("link", name="导出 Excel（XLSX）").get_attribute("href")
     assert xlsx is not None and "format=xlsx" in xlsx
     await shoot(chen, "console-stats-reports")
+    await chen.set_viewport_size(PHONE)
+    await fits_width(chen)
+    await chen.set_viewport_size(DESKTOP)
 
     # sun, a quality inspector, grades the chat: a fail needs a comment; then a pass with two
     # of the six rules.
@@ -222,6 +226,9 @@ async def test_dashboard_reports_grading_my_grades_and_a_certificate(
     await proof.wait_for_load_state()
     await expect(proof.locator("body")).to_contain_text("本证明有效")
     await expect(proof.locator("body")).to_contain_text(code)
+    await wang.set_viewport_size(PHONE)
+    await fits_width(wang)
+    await shoot(wang, "console-stats-certificates-phone")
 
 
 async def answered_ticket(node: Node, question: str, answer: str) -> int:
@@ -314,3 +321,16 @@ async def test_a_failed_reply_goes_back_to_its_consultant_for_revision(
     note = wang.get_by_test_id("revision-note")
     await expect(note).to_contain_text("答非所问，请补充馆际互借的申请条件。")
     await expect(wang.get_by_role("button", name="提交答复")).to_be_visible()
+
+    # In English, with the standard's case in English.
+    await wang.get_by_role("button", name="English").click()
+    await wang.get_by_role("button", name="Statistics", exact=True).click()
+    await (
+        wang.get_by_role("group", name="Statistics pages")
+        .get_by_role("button", name="My grades")
+        .click()
+    )
+    mine = wang.get_by_test_id("my-grades").locator(f'li[data-target-id="{tid}"]')
+    await expect(mine).to_contain_text("Fail")
+    await expect(mine).to_contain_text("The answer or the documents have nothing to do")
+    await expect(mine.get_by_role("button", name="Open the backlog")).to_be_visible()

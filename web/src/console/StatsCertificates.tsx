@@ -171,7 +171,7 @@ export function StatsCertificates(props: { me: Me; subjects: Subjects }) {
                     <th scope="row" class="nowrap code">
                       {x.code}
                     </th>
-                    <td>{name ?? ""}</td>
+                    <td class="nowrap">{name ?? ""}</td>
                     <td class="nowrap">{st("rangeShown", { from: x.from, to: x.to })}</td>
                     <td class="num">{count(num(f.served), ui)}</td>
                     <td class="num">{count(num(f.documents), ui)}</td>
