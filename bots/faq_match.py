@@ -72,7 +72,7 @@ def stem(word: str) -> str:
     irregular = {"theses": "thesis", "e-mail": "email", "mails": "mail", "wi": "wifi"}
     if word in irregular:
         return irregular[word]
-    if word.isdigit() or len(word) <= 3:
+    if word.isdecimal() or len(word) <= 3:
         return word
     for suffix, repl in (
         ("ations", ""),

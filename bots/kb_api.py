@@ -154,7 +154,7 @@ async def create_entry(request: web.Request) -> web.Response:
 
 
 async def _editable(s: Any, who: ConsultantInfo, raw_id: str) -> KbEntry:
-    e = await s.get(KbEntry, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    e = await s.get(KbEntry, int(raw_id)) if raw_id.isdecimal() and len(raw_id) < 12 else None
     if e is None or e.library_id not in (None, who.library_id):
         raise NotFound("no such entry", code="kb_entry_not_found")
     if not can_edit(who, e):

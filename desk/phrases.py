@@ -264,7 +264,7 @@ async def create_phrase(request: web.Request) -> web.Response:
 
 
 async def _editable(s: AsyncSession, who: ConsultantInfo, raw_id: str) -> QuickPhrase:
-    p = await s.get(QuickPhrase, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    p = await s.get(QuickPhrase, int(raw_id)) if raw_id.isdecimal() and len(raw_id) < 12 else None
     if p is None or p.library_id != who.library_id or p.consultant_id not in (None, who.id):
         raise NotFound("no such phrase", code="phrase_not_found")
     if p.consultant_id is None and not can_edit_library(who):

@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +78,16 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("report_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        # A typo would otherwise fail every statistic written and every report read.
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{v!r} is not a time zone name (such as Asia/Shanghai)") from exc
+        return v
 
     def origin(self) -> str:
         return self.public_origin or f"http://{self.host}:{self.port}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 import xlsxwriter
@@ -26,28 +26,41 @@ from stats.rollup import today
 from transcripts.models import TranscriptDoc
 
 FORMATS = ("json", "csv", "xlsx")
+#: Dates outside these years are typing mistakes (and would overflow the time arithmetic).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _day(raw: str | None, what: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        got = date.fromisoformat(raw)
     except ValueError as exc:
         raise InvalidPayload(f"{what} is a date, YYYY-MM-DD", code="invalid_payload") from exc
+    if not FIRST_YEAR <= got.year <= LAST_YEAR:
+        raise InvalidPayload(
+            f"{what} is between {FIRST_YEAR} and {LAST_YEAR}", code="invalid_payload"
+        )
+    return got
 
 
 def _range(request: web.Request) -> tuple[date, date]:
     now = today(request.app[DESK_KEY])
     first = _day(request.query.get("from"), "from", now.replace(day=1))
     last = _day(request.query.get("to"), "to", now)
+    if last < first:
+        raise InvalidPayload("the range ends before it starts", code="invalid_payload")
+    if (last - first).days >= reports.MAX_DAYS:
+        raise InvalidPayload(
+            f"a range covers at most {reports.MAX_DAYS} days", code="invalid_payload"
+        )
     return first, last
 
 
 def _int(raw: str | None, what: str) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise InvalidPayload(f"{what} is a number", code="invalid_payload")
     return int(raw)
 
@@ -78,7 +91,7 @@ async def _subject(
     async with desk.reads() as s:
         if kind == "library":
             lib = None
-            if raw_id and not raw_id.isdigit():
+            if raw_id and not raw_id.isdecimal():
                 lib = await s.scalar(select(Library).where(Library.code == raw_id[:32]))
             else:
                 lib = await s.get(Library, _int(raw_id, "id") or who.library_id)
@@ -140,8 +153,16 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> web.Response:
 
 
 def _xlsx(
-    name: str, title: str, header: list[str], rows: list[list[Any]], chart: list[int] | None
+    name: str,
+    title: str,
+    header: list[str],
+    rows: list[list[Any]],
+    chart: list[int] | None,
+    *,
+    total_row: bool = False,
 ) -> web.Response:
+    """A workbook of ``rows`` under ``header``; ``chart``: the columns to draw per row (the
+    total row, when there is one, is not drawn)."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
     ws = wb.add_worksheet("report")
@@ -149,18 +170,20 @@ def _xlsx(
     ws.write_row(0, 0, [title], wb.add_format({"bold": True, "font_size": 13}))
     ws.write_row(2, 0, header, bold)
     for i, r in enumerate(rows):
-        ws.write_row(3 + i, 0, [_safe(v) for v in r])
+        # Strings are never turned into formulas here (strings_to_formulas off): no quoting.
+        ws.write_row(3 + i, 0, ["" if v is None else v for v in r])
     ws.set_column(0, 0, 18)
     ws.set_column(1, len(header), 12)
     ws.freeze_panes(3, 1)
-    if chart and rows:
+    drawn = len(rows) - (1 if total_row else 0)
+    if chart and drawn > 0:
         c = wb.add_chart({"type": "column"})
         for col in chart:
             c.add_series(
                 {
                     "name": ["report", 2, col],
-                    "categories": ["report", 3, 0, 2 + len(rows), 0],
-                    "values": ["report", 3, col, 2 + len(rows), col],
+                    "categories": ["report", 3, 0, 2 + drawn, 0],
+                    "values": ["report", 3, col, 2 + drawn, col],
                 }
             )
         c.set_size({"width": 760, "height": 320})
@@ -216,7 +239,7 @@ async def report(request: web.Request) -> web.Response:
         return _csv(name, header, lines)
     title = f"{subject.get('name', '')} {first} – {last}"
     chart = [1 + i for i, (k, _, _) in enumerate(columns) if k in ("served", "documents")]
-    return _xlsx(name, title, header, lines, chart if len(rows) > 1 else None)
+    return _xlsx(name, title, header, lines, chart if len(rows) > 1 else None, total_row=True)
 
 
 async def table(request: web.Request) -> web.Response:
@@ -260,7 +283,16 @@ async def table(request: web.Request) -> web.Response:
         for k, fig in got.items()
         if k in names
     ]
-    items.sort(key=lambda r: (-(r.get(sort) or 0), r["name"]))
+    # Times are best small, everything else large: either way the best come first.
+    smaller_first = sort.startswith(("wait_", "reply_", "duration_"))
+    items.sort(
+        key=lambda r: (
+            (r.get(sort) is None, r.get(sort) or 0)
+            if smaller_first
+            else (-(r.get(sort) or 0), False),
+            r["name"],
+        )
+    )
     if fmt == "json":
         return web.json_response(
             {
@@ -479,7 +511,7 @@ async def candidates(request: web.Request) -> web.Response:
                 .where(
                     Ticket.answered_at.is_not(None),
                     Ticket.answered_by != who.id,
-                    Ticket.state.in_(("answered", "revision")),
+                    Ticket.state == "answered",
                 )
             )
             zone_first, zone_last = _bounds(desk, first, last)
@@ -535,30 +567,32 @@ def _bounds(desk: Any, first: date, last: date) -> tuple[Any, Any]:
     from stats.rollup import day_bounds
 
     zone = ZoneInfo(desk.settings.report_timezone)
-    return day_bounds(zone, first)[0], day_bounds(zone, last + timedelta(days=0))[1]
+    return day_bounds(zone, first)[0], day_bounds(zone, last)[1]
 
 
 async def consultation_grades(request: web.Request) -> web.Response:
     who = await _staff(request)
     desk = request.app[DESK_KEY]
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         raise NotFound("no such consultation", code="consultation_not_found")
     cid = int(raw)
     async with desk.reads() as s:
         fact = await s.get(ConsultationFact, cid)
-    mine = fact is not None and fact.consultant_id == who.id
+    if fact is None:
+        raise NotFound("no such consultation", code="consultation_not_found")
+    mine = fact.consultant_id == who.id
     if not (mine or grading.may_grade(who) or who.role in ("supervisor", "admin")):
         raise Forbidden("not your chat", code="forbidden")
-    outside = fact is None or who.library_id not in (fact.library_id, fact.serving_library_id)
+    outside = who.library_id not in (fact.library_id, fact.serving_library_id)
     if who.role == "supervisor" and not mine and not grading.may_grade(who) and outside:
         raise NotFound("no such consultation", code="consultation_not_found")
     return web.json_response(
         {
             "ok": True,
             "grades": await grading.grades_of(desk, "consultation", cid),
-            "rating": None if fact is None else fact.rating,
-            "rating_comment": "" if fact is None else fact.rating_comment,
+            "rating": fact.rating,
+            "rating_comment": fact.rating_comment,
         }
     )
 
@@ -654,7 +688,13 @@ async def verify_page(request: web.Request) -> web.Response:
     cert = await certificates.by_code(desk, raw) if raw else None
     status = 404 if raw and cert is None else 200
     return web.Response(
-        text=certificates.page(cert, lang=lang, base_url=desk.settings.origin(), code=raw),
+        text=certificates.page(
+            cert,
+            lang=lang,
+            base_url=desk.settings.origin(),
+            code=raw,
+            zone=desk.settings.report_timezone,
+        ),
         content_type="text/html",
         status=status,
         headers=_PAGE_HEADERS,

@@ -14,6 +14,7 @@ import html
 import secrets
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -100,6 +101,8 @@ async def issue(
 ) -> Certificate:
     if last < first:
         raise InvalidPayload("the period ends before it starts", code="invalid_payload")
+    if first.year < 2000:
+        raise InvalidPayload("the period starts in 2000 or later", code="invalid_payload")
     # Today is not over either: its figures would be fixed half-way through the day.
     if last >= today(desk):
         raise InvalidPayload("a certificate covers days that are over", code="period_not_over")
@@ -238,7 +241,9 @@ def _lang(raw: str | None) -> str:
     return "en" if (raw or "").lower().startswith("en") else "zh-CN"
 
 
-def page(c: Certificate | None, *, lang: str, base_url: str, code: str = "") -> str:
+def page(
+    c: Certificate | None, *, lang: str, base_url: str, code: str = "", zone: str = "UTC"
+) -> str:
     """The certificate as a printable page, or the look-up form."""
     w = _WORDS[lang]
     e = html.escape
@@ -291,18 +296,19 @@ def page(c: Certificate | None, *, lang: str, base_url: str, code: str = "") -> 
                 r=_pct(f.get("pass_rate")),
             ),
         ),
-        (w["issued"], c.issued_at.date().isoformat()),
+        (w["issued"], c.issued_at.astimezone(ZoneInfo(zone)).date().isoformat()),
     ]
     state = (
         f'<p class="state revoked" role="status">'
-        f"{e(w['revoked'].format(at=c.revoked_at.date().isoformat()))}</p>"
+        f"{e(w['revoked'].format(at=c.revoked_at.astimezone(ZoneInfo(zone)).date().isoformat()))}"
+        "</p>"
         if c.revoked_at
         else f'<p class="state" role="status">{e(w["valid"])}</p>'
     )
     url = f"{base_url}/verify"
     return (
         head
-        + f'<nav><a href="?lang={other}">{switch}</a></nav>'
+        + f'<nav><a href="/verify/{e(c.code)}?lang={other}">{switch}</a></nav>'
         + f"<h1>{e(w['title'])}</h1>{state}<dl>"
         + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows)
         + f'<dt>{e(w["code_label"])}</dt><dd class="code">{e(c.code)}</dd></dl>'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field, fields
+from operator import add, sub
 from typing import Any
 
 from stats.models import BUCKETS, EDGES
@@ -28,6 +29,15 @@ COUNTERS = (
     "failed",
     "durations",
 )
+
+
+def _sized(hist: list[int] | None) -> list[int]:
+    """A stored histogram with BUCKETS counts (an empty one is all zeros)."""
+    if not hist:
+        return [0] * BUCKETS
+    if len(hist) == BUCKETS:
+        return hist
+    return (list(hist) + [0] * BUCKETS)[:BUCKETS]
 
 
 def bucket(seconds: float) -> int:
@@ -90,12 +100,15 @@ class Figures:
         """Add another row's figures (a ``Figures`` or a roll-up model row); ``sign`` -1
         takes them away (the maxima only ever grow)."""
         for name in COUNTERS:
-            setattr(self, name, getattr(self, name) + sign * int(getattr(other, name) or 0))
+            setattr(self, name, getattr(self, name) + sign * (getattr(other, name) or 0))
         self.duration_sum += sign * float(other.duration_sum or 0.0)
-        for mine, theirs in ((self.waits, other.waits), (self.replies, other.replies)):
-            for i, v in enumerate(theirs or ()):
-                if i < BUCKETS:
-                    mine[i] += sign * int(v)
+        # Element-wise in C (map): a year's table adds up some ten thousand of these.
+        if sign > 0:
+            self.waits = list(map(add, self.waits, _sized(other.waits)))
+            self.replies = list(map(add, self.replies, _sized(other.replies)))
+        else:
+            self.waits = list(map(sub, self.waits, _sized(other.waits)))
+            self.replies = list(map(sub, self.replies, _sized(other.replies)))
         if sign > 0:
             self.wait_max = max(self.wait_max, float(other.wait_max or 0.0))
             self.reply_max = max(self.reply_max, float(other.reply_max or 0.0))

@@ -20,10 +20,10 @@ from desk.context import Desk
 from desk.directory import ConsultantInfo
 from desk.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from desk.events import GradeGiven, TicketChanged
-from desk.models import Consultant, Consultation, Ticket, TicketEvent
+from desk.models import AssignmentRecord, Consultant, Consultation, Ticket, TicketEvent
 from stats import criteria as checklist
 from stats.models import GRADES, ConsultationFact, Grade
-from stats.recorder import day_of, mark_dirty
+from stats.recorder import day_of, mark_dirty_in
 
 TARGETS = ("consultation", "ticket")
 #: Live consultations that can be graded: a consultant had them and they are over.
@@ -43,6 +43,19 @@ def require_inspector(who: ConsultantInfo) -> None:
 class Graded:
     grade: Grade
     revision: bool
+
+
+async def _served(s: Any, consultation_id: int, consultant_id: int) -> bool:
+    """Whether the consultant had the chat at any time (before a transfer too)."""
+    hit = await s.scalar(
+        select(AssignmentRecord.id)
+        .where(
+            AssignmentRecord.consultation_id == consultation_id,
+            AssignmentRecord.consultant_id == consultant_id,
+        )
+        .limit(1)
+    )
+    return hit is not None
 
 
 def _now(desk: Desk) -> datetime:
@@ -72,7 +85,8 @@ async def grade_work(
     t: Ticket | None = None
     async with desk.sessions.begin() as s:
         if target == "consultation":
-            c = await s.get(Consultation, target_id)
+            # Locked: two inspectors grading the same chat at once leave one current grade.
+            c = await s.get(Consultation, target_id, with_for_update=True)
             if c is None:
                 raise NotFound("no such consultation", code="consultation_not_found")
             fact = await s.get(ConsultationFact, target_id)
@@ -94,7 +108,9 @@ async def grade_work(
                 select(Consultant.library_id).where(Consultant.id == t.answered_by)
             )
             day = day_of(desk, t.answered_at)
-        if consultant_id == who.id:
+        if consultant_id == who.id or (
+            target == "consultation" and await _served(s, target_id, who.id)
+        ):
             raise Forbidden("inspectors do not grade their own work", code="own_work")
         old_days = set(
             (
@@ -144,10 +160,10 @@ async def grade_work(
                 )
             )
             revision = True
+        for d in old_days | {day}:
+            await mark_dirty_in(s, desk, d)
         await s.flush()
         ticket_library = t.library_id if t is not None else None
-    for d in old_days | {day}:
-        await mark_dirty(desk, d)
     await desk.bus.publish(GradeGiven(g.id, consultant_id, target, target_id, grade))
     if revision and ticket_library is not None:
         await desk.bus.publish(TicketChanged(target_id, ticket_library, "revision", consultant_id))

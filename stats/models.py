@@ -121,11 +121,14 @@ class StatsMonthly(_Figures, Base):
 
 
 class StatsDirtyDay(Base):
-    """Days whose roll-ups must be rebuilt (a rating or a grade came later)."""
+    """Days whose roll-ups must be rebuilt (a rating or a grade came later). ``version``
+    grows with every mark, so a rebuild takes off only the mark it saw: one made while it ran
+    stays for the next."""
 
     __tablename__ = "stats_dirty_days"
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 GRADES = ("excellent", "pass", "fail")

@@ -12,7 +12,7 @@ from desk.errors import Conflict, NotFound
 from desk.http import DESK_KEY, _Body, _cors, _json
 from desk.models import Consultation
 from stats.models import ConsultationFact
-from stats.recorder import ensure_fact, mark_dirty
+from stats.recorder import ensure_fact, mark_dirty_in
 from transcripts.models import TranscriptDoc
 
 #: States in which a chat may be rated: it ended after a consultant had it.
@@ -29,7 +29,7 @@ async def rate(request: web.Request) -> web.Response:
 
     desk = request.app[DESK_KEY]
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         raise NotFound("no such consultation", code="consultation_not_found")
     cid = int(raw)
     reader_id = await _reader(request, cid)
@@ -47,11 +47,10 @@ async def rate(request: web.Request) -> web.Response:
         assert fact is not None
         fact.rating = value
         fact.rating_comment = body.comment.strip()
-        day = fact.day
         await s.execute(
             update(TranscriptDoc).where(TranscriptDoc.consultation_id == cid).values(rating=value)
         )
-    await mark_dirty(desk, day)
+        await mark_dirty_in(s, desk, fact.day)
     return _cors(request, web.json_response({"ok": True, "satisfied": body.satisfied}))
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.bus import EventBus
 from desk.context import Desk
@@ -29,6 +30,7 @@ from desk.events import (
     ConsultationAssigned,
     ConsultationEnded,
     ConsultationOpened,
+    ConsultationReleased,
     ConsultationView,
     MessagePosted,
 )
@@ -53,7 +55,18 @@ def _insert(desk: Desk) -> Any:
 async def mark_dirty(desk: Desk, day: str) -> None:
     """Ask the roll-up job to rebuild ``day`` (a late rating, grade or end)."""
     async with desk.sessions.begin() as s:
-        await s.execute(_insert(desk)(StatsDirtyDay).values(day=day).on_conflict_do_nothing())
+        await mark_dirty_in(s, desk, day)
+
+
+async def mark_dirty_in(s: AsyncSession, desk: Desk, day: str) -> None:
+    """The same inside the transaction that changed the day's records, so the change and
+    the mark stand or fall together."""
+    stmt = _insert(desk)(StatsDirtyDay).values(day=day, version=1)
+    await s.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[StatsDirtyDay.day], set_={"version": StatsDirtyDay.version + 1}
+        )
+    )
 
 
 class _Opened(Protocol):
@@ -93,18 +106,22 @@ class Recorder:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self._replied: OrderedDict[int, None] = OrderedDict()
-        self._locks: dict[int, asyncio.Lock] = {}
+        #: Per consultation: its lock and how many recordings wait on it (dropped at none,
+        #: so a node that never sees a chat's end keeps nothing of it).
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(ConsultationOpened, self.on_opened)
         bus.subscribe(ConsultationAssigned, self.on_assigned)
+        bus.subscribe(ConsultationReleased, self.on_released)
         bus.subscribe(MessagePosted, self.on_message)
         bus.subscribe(ConsultationEnded, self.on_ended)
 
-    def _spawn(self, consultation_id: int, work: Awaitable[None], *, last: bool = False) -> None:
+    def _spawn(self, consultation_id: int, work: Awaitable[None]) -> None:
         """Run ``work`` in the background, after this node's earlier work for the same
-        consultation (``last``: the end, after which its lock is dropped)."""
-        lock = self._locks.setdefault(consultation_id, asyncio.Lock())
+        consultation."""
+        lock, users = self._locks.get(consultation_id, (asyncio.Lock(), 0))
+        self._locks[consultation_id] = (lock, users + 1)
 
         async def run() -> None:
             try:
@@ -113,8 +130,11 @@ class Recorder:
             except Exception:
                 log.exception("recording a fact failed", extra={"consultation": consultation_id})
             finally:
-                if last:
+                held, left = self._locks.get(consultation_id, (lock, 1))
+                if left <= 1:
                     self._locks.pop(consultation_id, None)
+                else:
+                    self._locks[consultation_id] = (held, left - 1)
 
         task = asyncio.get_running_loop().create_task(run())
         self.desk.background.add(task)
@@ -142,11 +162,24 @@ class Recorder:
             if fact.first_assigned_at is None:
                 fact.first_assigned_at = at
                 fact.wait_seconds = max(0.0, (at - fact.opened_at).total_seconds())
-            if e.how == "transfer":
-                fact.transfers += 1
             fact.consultant_id = e.consultant_id
             fact.serving_library_id = serving
             fact.overflow = serving is not None and serving != fact.library_id
+
+    async def on_released(self, e: ConsultationReleased) -> None:
+        # A transfer, to a colleague or to another library's queue (the chat is released
+        # first either way); a requeue after a dropped consultant is not one.
+        if e.reason == "transferred":
+            self._spawn(e.consultation.id, self._transferred(e.consultation))
+
+    async def _transferred(self, c: ConsultationView) -> None:
+        await self._ensure(c)
+        async with self.desk.sessions.begin() as s:
+            await s.execute(
+                update(ConsultationFact)
+                .where(ConsultationFact.consultation_id == c.id)
+                .values(transfers=ConsultationFact.transfers + 1)
+            )
 
     async def on_message(self, e: MessagePosted) -> None:
         m = e.message
@@ -182,7 +215,7 @@ class Recorder:
 
     async def on_ended(self, e: ConsultationEnded) -> None:
         self._replied.pop(e.consultation.id, None)
-        self._spawn(e.consultation.id, self._ended(e.consultation), last=True)
+        self._spawn(e.consultation.id, self._ended(e.consultation))
 
     async def _ended(self, c: ConsultationView) -> None:
         desk = self.desk
@@ -214,15 +247,31 @@ class Recorder:
             fact = await s.get(ConsultationFact, c.id, with_for_update=True)
             assert fact is not None
             fact.ended_at = ended
-            # A chat no consultant ever joined counts as abandoned however it ended (the
-            # reader closed it, or was gone past grace); one handed off stays handed off.
-            unserved = fact.first_assigned_at is None and c.state == "closed"
-            fact.outcome = "abandoned" if unserved else c.state
+            # The end settles what events seen on several nodes may have written out of
+            # order: who served it in the end, and the first answer, from the stored records.
+            if fact.first_assigned_at is None and c.assigned_at is not None:
+                fact.first_assigned_at = c.assigned_at
+                fact.wait_seconds = max(0.0, (c.assigned_at - fact.opened_at).total_seconds())
+            if c.assignee_id is not None:
+                fact.consultant_id = c.assignee_id
+                fact.serving_library_id = c.serving_library_id
+                fact.overflow = (
+                    c.serving_library_id is not None and c.serving_library_id != fact.library_id
+                )
+            if first_reply is not None:
+                fact.first_reply_seconds = max(0.0, (first_reply - fact.opened_at).total_seconds())
+            # Abandoned means nobody came, however it ended (the reader closed it, or was
+            # gone past grace); a served chat the reader walked away from ended all the same.
+            served = fact.first_assigned_at is not None
+            if not served and c.state in ("closed", "abandoned"):
+                fact.outcome = "abandoned"
+            elif served and c.state == "abandoned":
+                fact.outcome = "closed"
+            else:
+                fact.outcome = c.state
             fact.reader_messages = int(counts.get("reader", 0))
             fact.consultant_messages = int(counts.get("consultant", 0))
             fact.documents = int(documents or 0)
-            if fact.first_reply_seconds is None and first_reply is not None:
-                fact.first_reply_seconds = max(0.0, (first_reply - fact.opened_at).total_seconds())
             if fact.first_assigned_at is not None:
                 fact.duration_seconds = max(0.0, (ended - fact.first_assigned_at).total_seconds())
             day = fact.day

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.context import Desk
@@ -182,8 +182,19 @@ async def rebuild_day(desk: Desk, day: date) -> int:
     """Rebuild one day's rows from its records, and move its month's rows by the
     difference; returns the rows written."""
     iso, month = day.isoformat(), day.isoformat()[:7]
-    async with desk.sessions.begin() as s:
+    # Read first, outside the write: on SQLite the writers (chats) wait only for the short
+    # write below, not for the reading of a day's records.
+    async with desk.reads() as s:
+        mark = await s.scalar(select(StatsDirtyDay.version).where(StatsDirtyDay.day == iso))
         new = await _day_figures(s, desk, day)
+    async with desk.sessions.begin() as s:
+        await _lock_month(s, desk, month)
+        if mark is not None:
+            # Only the mark seen before reading: one made since stays for the next run. In
+            # this transaction, so a rebuild that fails keeps it.
+            await s.execute(
+                delete(StatsDirtyDay).where(StatsDirtyDay.day == iso, StatsDirtyDay.version == mark)
+            )
         old = {
             (r.dim, r.key): _load(r)
             for r in (await s.scalars(select(StatsDaily).where(StatsDaily.day == iso))).all()
@@ -219,10 +230,18 @@ async def rebuild_day(desk: Desk, day: date) -> int:
     return len(new)
 
 
+async def _lock_month(s: AsyncSession, desk: Desk, month: str) -> None:
+    """One rebuild of a month's days at a time across nodes (the job and the command line):
+    the month's rows move by differences, which must not be applied from the same old day
+    twice. SQLite has one writer at a time anyway."""
+    if not desk.settings.is_sqlite:
+        await s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"stats:{month}"})
+
+
 async def run_rollup(desk: Desk) -> int:
     """The job: today, yesterday, and the days marked dirty; returns the days rebuilt."""
     now = today(desk)
-    async with desk.sessions.begin() as s:
+    async with desk.reads() as s:
         dirty = list(
             (
                 await s.scalars(
@@ -230,25 +249,51 @@ async def run_rollup(desk: Desk) -> int:
                 )
             ).all()
         )
-        if dirty:
-            # Taken off first: a day marked again while it is rebuilt is rebuilt again later.
-            await s.execute(delete(StatsDirtyDay).where(StatsDirtyDay.day.in_(dirty)))
     days = {now, now - timedelta(days=1)}
     for raw in dirty:
         try:
             days.add(date.fromisoformat(raw))
         except ValueError:
             log.warning("a dirty day that is not a date was dropped", extra={"day": raw})
+            async with desk.sessions.begin() as s:
+                await s.execute(delete(StatsDirtyDay).where(StatsDirtyDay.day == raw))
     for day in sorted(days):
         await rebuild_day(desk, day)
     return len(days)
 
 
+async def rebuild_month(desk: Desk, month: str) -> int:
+    """Rebuild a month's rows as the sum of its days' (repairs any drift); returns the rows
+    written."""
+    async with desk.sessions.begin() as s:
+        await _lock_month(s, desk, month)
+        sums: dict[Key, Figures] = defaultdict(Figures)
+        for r in (
+            await s.scalars(
+                select(StatsDaily).where(
+                    StatsDaily.day >= f"{month}-01", StatsDaily.day <= f"{month}-31"
+                )
+            )
+        ).all():
+            sums[(r.dim, r.key)].add(r)
+        await s.execute(delete(StatsMonthly).where(StatsMonthly.month == month))
+        for (dim, key), f in sums.items():
+            if not f.empty():
+                s.add(StatsMonthly(month=month, dim=dim, key=key, **f.columns()))
+    return len(sums)
+
+
 async def rebuild_range(desk: Desk, first: date, last: date) -> int:
-    """Rebuild every day from ``first`` to ``last`` (the command line's backfill)."""
+    """Rebuild every day from ``first`` to ``last``, then their months from the days (the
+    command line's rebuild); returns the days rebuilt."""
     n, day = 0, first
+    months: list[str] = []
     while day <= last:
         await rebuild_day(desk, day)
+        if day.isoformat()[:7] not in months:
+            months.append(day.isoformat()[:7])
         n += 1
         day += timedelta(days=1)
+    for month in months:
+        await rebuild_month(desk, month)
     return n

@@ -51,7 +51,7 @@ class EraseBody(_Body):
 def _int(raw: str | None, what: str) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.lstrip("-").isdigit() or len(raw) > 18:
+    if not raw.lstrip("-").isdecimal() or len(raw) > 18:
         raise InvalidPayload(f"{what} is a number", code="invalid_payload")
     return int(raw)
 

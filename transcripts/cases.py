@@ -174,7 +174,7 @@ async def create_case(request: web.Request) -> web.Response:
 
 async def _case(request: web.Request, who: ConsultantInfo) -> TypicalCase:
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise NotFound("no such case", code="case_not_found")
     stmt = select(TypicalCase).where(TypicalCase.id == int(raw))
     visible = _visible(who)

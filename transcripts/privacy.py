@@ -254,13 +254,13 @@ def valid_id_card(v: str) -> bool:
     """A mainland resident identity card number: region, birth date, and check digit (18),
     or region and birth date (the old 15-digit form)."""
     if len(v) == 18:
-        if not v[:17].isdigit():
+        if not v[:17].isdecimal():
             return False
         total = sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True))
         if _ID_CHECK[total % 11] != v[17].upper():
             return False
         return _valid_birth(int(v[6:10]), int(v[10:12]), int(v[12:14]))
-    if len(v) == 15 and v.isdigit():
+    if len(v) == 15 and v.isdecimal():
         return _valid_birth(1900 + int(v[6:8]), int(v[8:10]), int(v[10:12]))
     return False
 

@@ -226,10 +226,19 @@ async def return_ticket(desk: Desk, ticket_id: int, who: ConsultantInfo, note: s
     now = timestamp(desk.clock.now())
     async with desk.sessions.begin() as s:
         t = await _mine(s, ticket_id, who)
+        withdrawn = t.answered_at if t.state == "revision" else None
+        if withdrawn is not None:
+            # A failed reply handed back (the document was not found after all): it no
+            # longer counts as answered; whoever answers next does.
+            t.answered_at = t.answered_by = None
         t.state, t.claimed_by, t.claimed_at = "open", None, None
         t.version += 1
         library_id = t.library_id
         await _event(s, ticket_id, "returned", who.id, note, now)
+    if withdrawn is not None:
+        from stats.recorder import day_of, mark_dirty
+
+        await mark_dirty(desk, day_of(desk, withdrawn))
     await desk.bus.publish(TicketChanged(ticket_id, library_id, "returned", who.id))
 
 
@@ -274,19 +283,34 @@ async def reply(
             )
             if not text:
                 raise InvalidPayload("the answer is empty", code="empty_message")
-            revised_from = None
-            if t.state == "revision":
-                from stats.grading import mark_revised
+            from stats.grading import mark_revised
 
-                await mark_revised(desk, s, ticket_id, now)
-                # The reply now counts on the day of the revision, not of the first answer.
-                revised_from = t.answered_at
+            # An answer after a failed grade revises it (by its author, or by a colleague
+            # after it was handed back); it counts on its own day, not the first answer's.
+            await mark_revised(desk, s, ticket_id, now)
+            revised_from = t.answered_at
             t.state, t.answer, t.answer_kind = "answered", text, answer_kind
             t.answered_by, t.answered_at = who.id, now
             t.version += 1
             library_id, email, language = t.library_id, t.contact_email, t.language
+            # A document this ticket's reader already got (a revised answer attaching it
+            # again) is delivered once: the ledger counts documents, not attempts.
+            had = {
+                (sha or "", url or "")
+                for sha, url in (
+                    await s.execute(
+                        select(LedgerEntry.sha256, LedgerEntry.url).where(
+                            LedgerEntry.ticket_id == ticket_id,
+                            LedgerEntry.direction == "to_reader",
+                        )
+                    )
+                ).all()
+            }
             for d in documents:
-                s.add(_ledger_row(t, who, d, now))
+                key = (d.received.sha256 if d.received is not None else "", d.url)
+                if key not in had:
+                    had.add(key)
+                    s.add(_ledger_row(t, who, d, now))
             await _event(s, ticket_id, "answered", who.id, answer_kind, now)
     except BaseException:
         for d in documents:

@@ -119,7 +119,7 @@ async def list_backlog(request: web.Request) -> web.Response:
 
 def _ticket_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise NotFound("no such ticket", code="ticket_not_found")
     return int(raw)
 
@@ -281,7 +281,7 @@ async def _ticket_file(request: web.Request, ticket_id: int) -> web.StreamRespon
     desk = request.app[DESK_KEY]
     raw = request.match_info["file"]
     missing = NotFound("no such file", code="file_not_found")
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         raise missing
     async with desk.reads() as s:
         e = await s.get(LedgerEntry, int(raw))

@@ -71,7 +71,7 @@ def _ids(request: web.Request, *names: str) -> list[int]:
     out = []
     for n in names:
         raw = request.match_info[n]
-        if not raw.isdigit() or len(raw) > 18:
+        if not raw.isdecimal() or len(raw) > 18:
             raise NotFound("no such consultation", code="consultation_not_found")
         out.append(int(raw))
     return out

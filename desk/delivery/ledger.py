@@ -77,7 +77,7 @@ def _day(raw: str | None, what: str) -> date | None:
 def _int(raw: str | None, what: str) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         raise InvalidPayload(f"{what} is a number", code="invalid_payload")
     return int(raw)
 

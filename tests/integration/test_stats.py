@@ -173,6 +173,67 @@ async def test_an_overflowed_chat_counts_for_both_libraries(node: Node) -> None:
     assert ("serving", f.library_id) not in rows, "demo-pl served nothing"
 
 
+async def test_a_served_reader_who_vanishes_and_a_transfer_to_a_library(
+    node: Node, clock: ManualClock
+) -> None:
+    """A reader who drops out of a chat a consultant served ended it (not abandoned: someone
+    came); a chat sent to another library's queue counts as transferred."""
+    from desk.routing import sweeps
+
+    await direct(node)
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    reader = await Reader.register(node.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open("请问开放时间？"))["consultation"]["id"]
+    await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == cid)
+    await wang.say(cid, "每天9点开馆。")
+    await reader.disconnect()
+
+    async def gone() -> bool:
+        return not node.desk.local_reader_consultations
+
+    await node.until(gone, "reader socket closed")
+    await node.advance(node.desk.settings.reader_grace_seconds + 1)
+    assert await sweeps.sweep_readers(node.desk) == 1
+    f = await fact(node, cid)
+    assert (f.outcome, f.consultant_id is not None) == ("closed", True)
+
+    zhao = await Consultant.login(node.base, "zhao")
+    await zhao.connect()
+    r2 = await Reader.register(node.base, "demo-pl")
+    await r2.connect()
+    tid = (await r2.open("我想借阅贵馆的古籍"))["consultation"]["id"]
+    got = await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == tid)
+    assert got
+    await wang.ok("consultation.transfer", {"consultation_id": tid, "to_library": "demo-ul"})
+    await zhao.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == tid)
+    await zhao.ok("consultation.close", {"consultation_id": tid})
+    f = await fact(node, tid)
+    z = await staff(node, "zhao")
+    assert (f.transfers, f.consultant_id, f.overflow) == (1, z.id, True)
+
+
+async def test_odd_input_is_refused_not_crashed_on(node: Node) -> None:
+    wang = await Consultant.login(node.base, "wang")
+    for path, status in (
+        ("/api/stats/report?scope=consultant&id=%C2%B2", 400),
+        ("/api/stats/report?scope=library&id=%C2%B2", 404),
+        ("/api/stats/report?scope=alliance&from=9999-12-01&to=9999-12-31", 400),
+        ("/api/stats/report?scope=alliance&from=0001-01-01&to=0001-01-02", 400),
+        ("/api/grades?consultant=%C2%B2", 400),
+        ("/api/consultations/%C2%B2/grades", 404),
+        ("/api/consultations/999999/grades", 404),
+        ("/api/backlog/%C2%B2", 404),
+    ):
+        got = await http(node, "GET", path, who=wang)
+        assert got[0] == status, (path, got[1])
+    status, got, _ = await http(
+        node, "POST", "/api/certificates", {"from": "0001-01-01", "to": "0001-12-31"}, who=wang
+    )
+    assert status == 400
+
+
 # -- reports against hand counts -----------------------------------------------------------
 
 
@@ -567,6 +628,49 @@ async def test_grading_a_reply_sends_it_back_for_revision(node: Node) -> None:
     t = got["total"]
     assert (t["excellent"], t["failed"], t["tickets_answered"]) == (1, 0, 1)
     assert (await staff(node, "sun")).inspector
+
+
+async def test_a_failed_reply_handed_back_counts_for_whoever_answers_next(node: Node) -> None:
+    tid, wang = await _answered_ticket(node)
+    sun = await Consultant.login(node.base, "sun")
+    status, got, _ = await http(
+        node,
+        "POST",
+        "/api/grades",
+        {
+            "target": "ticket",
+            "target_id": tid,
+            "grade": "fail",
+            "criteria": ["F1"],
+            "comment": "72小时内没找到应退回任务",
+        },
+        who=sun,
+    )
+    assert status == 200 and got["revision"] is True
+    status, got, _ = await http(node, "POST", f"/api/backlog/{tid}/return", {"note": ""}, who=wang)
+    assert status == 200, got
+    async with node.desk.reads() as s:
+        t = await s.get(Ticket, tid)
+        assert t is not None and (t.state, t.answered_by) == ("open", None)
+    li = await Consultant.login(node.base, "li")
+    assert (await http(node, "POST", f"/api/backlog/{tid}/claim", who=li))[0] == 200
+    status, got, _ = await http(
+        node,
+        "POST",
+        f"/api/backlog/{tid}/reply",
+        {"answer": "请在馆际互借系统提交申请。", "answer_kind": "answer"},
+        who=li,
+    )
+    assert status == 200, got
+    await run_rollup(node.desk)
+    rng = "&grain=total&from=2026-01-01&to=2027-12-31"
+    for who, n in ((wang, 0), (li, 1)):
+        status, got, _ = await http(
+            node, "GET", f"/api/stats/report?scope=consultant{rng}", who=who
+        )
+        assert got["total"]["tickets_answered"] == n, who.username
+    status, got, _ = await http(node, "GET", "/api/grades?all=1&from=2020-01-01", who=sun)
+    assert got["grades"][0]["revised_at"] is not None
 
 
 async def test_grading_a_live_chat(node: Node) -> None:

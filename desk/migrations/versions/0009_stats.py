@@ -51,6 +51,7 @@ def upgrade() -> None:
     op.create_table(
         "stats_dirty_days",
         sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_stats_dirty_days")),
     )
     op.create_table(
