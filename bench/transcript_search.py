@@ -29,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +37,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select, text
 
+from bench.alliance import (
+    ADMIN_URL,
+    CONSULTANTS,
+    LIBRARIES,
+    YEAR,
+    seed_postgres,
+    seed_sqlite,
+    sqlite_time,
+)
 from desk.db import make_engine
 from desk.migrate import upgrade
 from transcripts import search
 from transcripts.models import TranscriptDoc
-
-ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-LIBRARIES = 270
-CONSULTANTS = 900
-YEAR = datetime(2025, 1, 1, tzinfo=UTC)
 
 TOPICS_ZH = [
     "学位论文",
@@ -155,34 +159,11 @@ async def load(url: str, n: int) -> float:
     return time.monotonic() - t0
 
 
-def _sqlite_time(d: datetime) -> str:
-    return d.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
 def _load_sqlite(path: str, n: int) -> None:
     c = sqlite3.connect(path, isolation_level=None)
     c.execute("PRAGMA journal_mode=WAL")
     c.execute("PRAGMA synchronous=OFF")
-    c.execute("BEGIN")
-    now = _sqlite_time(YEAR)
-    c.executemany(
-        "INSERT INTO libraries (id, code, name, name_en, allowed_origins, languages,"
-        " service_hours, phone, routing_mode, offer_timeout_seconds, overflow_delay_seconds,"
-        " bot_settings, etiquette, file_limits, created_at) VALUES"
-        " (?, ?, ?, '', '[]', '[\"zh-CN\"]', '{}', '', 'offer', 30, 60, '{}', '{}', '{}', ?)",
-        [(i, f"lib{i}", f"图书馆{i}", now) for i in range(1, LIBRARIES + 1)],
-    )
-    c.executemany(
-        "INSERT INTO consultants (id, library_id, username, display_name, role, languages,"
-        " max_chats, password_hash, active, created_at) VALUES"
-        " (?, ?, ?, ?, 'consultant', '[\"zh-CN\"]', 4, 'x', 1, ?)",
-        [(i, (i % LIBRARIES) + 1, f"c{i}", f"咨询员{i}", now) for i in range(1, CONSULTANTS + 1)],
-    )
-    c.execute(
-        "INSERT INTO readers (id, kind, display_name, created_at) VALUES (1, 'visitor', '', ?)",
-        (now,),
-    )
-    c.execute("COMMIT")
+    seed_sqlite(c)
     batch: list[Any] = []
 
     def flush() -> None:
@@ -211,7 +192,7 @@ def _load_sqlite(path: str, n: int) -> None:
 
     done = 0
     for r in rows(n):
-        batch.append((r[0], r[1], r[2], r[3], r[4], r[5], _sqlite_time(r[6]), _sqlite_time(r[7])))
+        batch.append((r[0], r[1], r[2], r[3], r[4], r[5], sqlite_time(r[6]), sqlite_time(r[7])))
         if len(batch) >= 20_000:
             flush()
             done += 20_000
@@ -229,28 +210,7 @@ async def _load_postgres(url: str, n: int) -> None:
 
     pg = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await pg.executemany(
-            "INSERT INTO libraries (id, code, name, name_en, allowed_origins, languages,"
-            " service_hours, phone, routing_mode, offer_timeout_seconds, overflow_delay_seconds,"
-            " bot_settings, etiquette, file_limits, created_at) VALUES"
-            " ($1, $2, $3, '', '[]', '[\"zh-CN\"]', '{}', '', 'offer', 30, 60, '{}', '{}',"
-            " '{}', $4)",
-            [(i, f"lib{i}", f"图书馆{i}", YEAR) for i in range(1, LIBRARIES + 1)],
-        )
-        await pg.executemany(
-            "INSERT INTO consultants (id, library_id, username, display_name, role, languages,"
-            " max_chats, password_hash, active, created_at) VALUES"
-            " ($1, $2, $3, $4, 'consultant', '[\"zh-CN\"]', 4, 'x', true, $5)",
-            [
-                (i, (i % LIBRARIES) + 1, f"c{i}", f"咨询员{i}", YEAR)
-                for i in range(1, CONSULTANTS + 1)
-            ],
-        )
-        await pg.execute(
-            "INSERT INTO readers (id, kind, display_name, created_at)"
-            " VALUES (1, 'visitor', '', $1)",
-            YEAR,
-        )
+        await seed_postgres(pg)
         # The GIN indexes are built once at the end (as a restore would), not row by row.
         await pg.execute("DROP INDEX ix_transcript_search_grams")
         await pg.execute("DROP INDEX ix_transcript_search_chars")
