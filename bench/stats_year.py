@@ -443,7 +443,8 @@ async def run_reports(url: str, repeat: int) -> list[tuple[str, float, float, st
 async def rollup(url: str) -> tuple[float, float]:
     engine = make_engine(url)
     settings = Settings(database_url=url)
-    desk = cast(Desk, SimpleNamespace(sessions=make_sessionmaker(engine), settings=settings))
+    sessions = make_sessionmaker(engine)
+    desk = cast(Desk, SimpleNamespace(sessions=sessions, reads=sessions, settings=settings))
     t0 = time.perf_counter()
     await rebuild_range(desk, date(2025, 1, 1), date(2025, 12, 31))
     year = time.perf_counter() - t0

@@ -282,7 +282,7 @@ def stats_rebuild(first: str, last: str) -> None:
     async def go(settings: Settings, sessions: Any) -> int:
         # The roll-up needs only the database and the report time zone.
         return await rebuild_range(
-            cast(Desk, SimpleNamespace(sessions=sessions, settings=settings)), a, b
+            cast(Desk, SimpleNamespace(sessions=sessions, reads=sessions, settings=settings)), a, b
         )
 
     n = _run(lambda settings: _with_sessions(settings, lambda sessions: go(settings, sessions)))

@@ -172,3 +172,22 @@ def test_service_hours_from_the_command_line(env: str) -> None:
     assert runner.invoke(main, ["library", "hours", "szl", "--clear"]).exit_code == 0
     lib = _fetch(env, Library, code="szl")
     assert isinstance(lib, Library) and lib.service_hours == {}
+
+
+def test_inspector_duty_and_stats_rebuild(env: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    res = runner.invoke(main, ["consultant", "inspector", "wang"])
+    assert res.exit_code == 0, res.output
+    wang = _fetch(env, Consultant, username="wang")
+    assert isinstance(wang, Consultant) and wang.inspector is True
+    res = runner.invoke(main, ["consultant", "inspector", "wang", "--off"])
+    assert res.exit_code == 0 and "no longer" in res.output
+    res = runner.invoke(main, ["consultant", "inspector", "nobody"])
+    assert res.exit_code != 0 and "no consultant nobody" in res.output
+
+    res = runner.invoke(main, ["stats", "rebuild", "--from", "2026-11-01", "--to", "2026-11-30"])
+    assert res.exit_code == 0, res.output
+    assert "30 days rebuilt" in res.output
+    res = runner.invoke(main, ["stats", "rebuild", "--from", "2026-11-30", "--to", "2026-11-01"])
+    assert res.exit_code != 0 and "before" in res.output
