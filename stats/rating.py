@@ -4,6 +4,8 @@ in the reports and certificates."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from aiohttp import web
 from pydantic import Field
 from sqlalchemy import update
@@ -17,6 +19,9 @@ from transcripts.models import TranscriptDoc
 
 #: States in which a chat may be rated: it ended after a consultant had it.
 RATEABLE = ("closed", "handed_off")
+#: A rating may be given or changed this long after the chat ended; after that the figures
+#: (and the certificates issued on them) stay as they are.
+RATING_WINDOW = timedelta(days=7)
 
 
 class RatingBody(_Body):
@@ -40,6 +45,9 @@ async def rate(request: web.Request) -> web.Response:
         raise NotFound("no such consultation", code="consultation_not_found")
     if c.state not in RATEABLE or c.assigned_at is None:
         raise Conflict("only a finished chat with a consultant is rated", code="not_rateable")
+    now = datetime.fromtimestamp(desk.clock.now(), UTC)
+    if c.ended_at is not None and now - c.ended_at > RATING_WINDOW:
+        raise Conflict("the chat ended too long ago to be rated", code="not_rateable")
     value = 1 if body.satisfied else 0
     await ensure_fact(desk, c)
     async with desk.sessions.begin() as s:

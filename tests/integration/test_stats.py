@@ -93,9 +93,12 @@ async def test_facts_are_written_for_every_path(node: Node, clock: ManualClock) 
     assert (f.rating, f.rating_comment) == (1, "很满意")
     assert f.consultant_id is not None and f.overflow is False and f.transfers == 0
 
-    # Another reader cannot rate it.
+    # Another reader cannot rate it; a week after the end nobody can.
     other = await Reader.register(node.base, "demo-pl")
     assert (await rate(node, other, cid, False))[0] == 404
+    clock.advance(7 * 86400 + 1)
+    assert (await rate(node, reader, cid, False))[0] == 409
+    clock.advance(-(7 * 86400 + 1))
 
     # Abandoned: the reader leaves while nobody is free.
     await wang.ok("status.set", {"status": "away"})
