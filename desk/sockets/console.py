@@ -372,14 +372,22 @@ class ConsoleNamespace(DeskNamespace):
         watching = [sid for sid in self.dashboard_watchers if sid in self.sessions]
         if not watching:
             return 0
+        from stats.dashboard import may_watch
+
         board = await Board(self.desk).load()
         for sid in watching:
             session = self.sessions.get(sid)
+            # The role as it is now (the directory's cache), not as it was at connect: a
+            # supervisor no longer one stops getting the board.
+            now_who = await self.desk.directory.consultant(session.who.id) if session else None
+            if now_who is None or not now_who.active or not may_watch(now_who):
+                self.dashboard_watchers.discard(sid)
+                continue
             if session is not None:
                 # To this node's own socket: no need to cross the Redis channel.
                 await self.server.emit(
                     "dashboard",
-                    board.view(session.who),
+                    board.view(now_who),
                     to=sid,
                     namespace=self.namespace,
                     ignore_queue=True,
