@@ -355,10 +355,6 @@ async def run_queries(url: str, repeat: int) -> list[tuple[str, int, float, floa
         for label, q, f in QUERIES:
             parsed = search.parse(q)
             where: list[Any] = []
-            params: dict[str, Any] = {}
-            if not parsed.empty:
-                clause, params = search.match_clause(engine.dialect.name, parsed)
-                where.append(text(clause))
             if "library" in f:
                 where.append(TranscriptDoc.library_id == f["library"])
             if "consultant" in f:
@@ -371,18 +367,24 @@ async def run_queries(url: str, repeat: int) -> list[tuple[str, int, float, floa
                     else YEAR.replace(year=2026)
                 )
                 where += [TranscriptDoc.created_at >= start, TranscriptDoc.created_at < end]
-            # What the API runs: the newest 50, then their snippets.
-            stmt = (
-                select(TranscriptDoc)
-                .where(*where)
-                .order_by(TranscriptDoc.consultation_id.desc())
-                .limit(50)
-            )
             times = []
             hits = 0
             for _ in range(repeat):
                 t = time.perf_counter()
                 async with engine.connect() as conn:
+                    # What the API runs: the text condition (on PostgreSQL a rare word's
+                    # few hits first), the newest 50, then their snippets.
+                    params: dict[str, Any] = {}
+                    cond = []
+                    if not parsed.empty:
+                        c, params = await search.condition(conn, engine.dialect.name, parsed)
+                        cond.append(c)
+                    stmt = (
+                        select(TranscriptDoc)
+                        .where(*where, *cond)
+                        .order_by(TranscriptDoc.consultation_id.desc())
+                        .limit(50)
+                    )
                     found = (await conn.execute(stmt, params)).all()
                 for row in found:
                     search.highlight(row.text, parsed)

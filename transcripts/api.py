@@ -163,18 +163,18 @@ async def search_transcripts(request: web.Request) -> web.Response:
     where = await _filters(request, who)
     q = search.parse(request.query.get("q", ""))
     params: dict[str, Any] = {}
-    if not q.empty:
-        clause, params = search.match_clause(desk.engine.dialect.name, q)
-        where.append(text(clause))
     before = _int(request.query.get("before"), "before")
     if before is not None:
         where.append(TranscriptDoc.consultation_id < before)
     limit = min(_int(request.query.get("limit"), "limit") or PAGE, PAGE)
     tag = request.query.get("tag") or None
-    stmt = select(TranscriptDoc).where(*where).order_by(TranscriptDoc.consultation_id.desc())
-    # Tags are few per chat and filtered here (a JSON list works the same on both databases).
-    stmt = stmt.limit(limit if tag is None else limit * 20)
     async with desk.reads() as s:
+        if not q.empty:
+            cond, params = await search.condition(s, desk.engine.dialect.name, q)
+            where.append(cond)
+        stmt = select(TranscriptDoc).where(*where).order_by(TranscriptDoc.consultation_id.desc())
+        # Tags are few per chat and filtered here (a JSON list works the same on both databases).
+        stmt = stmt.limit(limit if tag is None else limit * 20)
         docs = [d for d in (await s.scalars(stmt, params)).all() if _tag_match(d, tag)][:limit]
     libs, people = await _names(desk)
     return web.json_response(

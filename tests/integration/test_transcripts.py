@@ -12,12 +12,14 @@ import json
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select, text
 
 from desk.clock import ManualClock
 from desk.models import Consultation, ReaderToken
 from tests.harness import EMBED_ORIGIN, Consultant, Node, Reader
 from tests.integration.test_backlog import Inbox, mailing_node, smtp  # noqa: F401 (fixtures)
+from transcripts import search
 from transcripts.index import index_pending
 from transcripts.models import AuditEntry, Message, TranscriptDoc
 from transcripts.retention import anonymise_expired
@@ -133,6 +135,23 @@ async def test_search_finds_chinese_and_english_phrases_masked_on_both_databases
         any_node, "GET", "/api/transcripts?language=zh-CN&library=demo-pl", who=wang
     )
     assert len(got["results"]) == 2
+
+
+async def test_few_and_many_hits_give_the_same_results(
+    any_node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a query with few hits reads them from the GIN index first, one with many
+    goes newest-first; both ways find the same consultations."""
+    _, a = await served_chat(any_node, "请问馆际互借怎么申请？", "请在馆际互借系统提交。")
+    _, b = await served_chat(any_node, "馆际互借要多久？", "一般三天。")
+    wang = await Consultant.login(any_node.base, "wang")
+    seen = []
+    for few in (search.FEW_HITS, 0):
+        monkeypatch.setattr(search, "FEW_HITS", few)
+        status, got, _ = await http(any_node, "GET", "/api/transcripts?q=馆际互借", who=wang)
+        assert status == 200
+        seen.append([r["consultation_id"] for r in got["results"]])
+    assert seen[0] == seen[1] == [b, a]
 
 
 async def test_scope_reveal_and_the_audit_log(node: Node) -> None:
