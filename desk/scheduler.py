@@ -73,7 +73,7 @@ class DeskScheduler:
             async def once() -> None:
                 await once_per_tick(desk, name, interval, lambda: fn(desk))
 
-            self._s.add_job(job(once, name), "interval", seconds=interval, id=name)
+            self._s.add_job(job(once, name), "interval", seconds=interval, id=name, name=name)
 
         async def beat() -> None:
             await sweeps.beat(desk)
@@ -83,10 +83,16 @@ class DeskScheduler:
             # due. It only asks: a pass already running absorbs the request.
             request_routing()
 
+        # Named, so APScheduler's own warnings (a run skipped while the last still runs) say
+        # which job.
         self._s.add_job(
-            job(beat, "beat"), "interval", seconds=desk.settings.heartbeat_seconds, id="beat"
+            job(beat, "beat"),
+            "interval",
+            seconds=desk.settings.heartbeat_seconds,
+            id="beat",
+            name="beat",
         )
-        self._s.add_job(job(route, "route"), "interval", seconds=tick, id="route")
+        self._s.add_job(job(route, "route"), "interval", seconds=tick, id="route", name="route")
         cluster("expire-offers", tick, sweeps.expire)
         cluster("sweep-consultants", SWEEP_SECONDS, sweeps.sweep_consultants)
         cluster("sweep-readers", SWEEP_SECONDS, sweeps.sweep_readers)
@@ -94,7 +100,7 @@ class DeskScheduler:
         for name, interval, fn in cluster_jobs:
             cluster(name, interval, fn)
         for name, interval, local in local_jobs:
-            self._s.add_job(job(local, name), "interval", seconds=interval, id=name)
+            self._s.add_job(job(local, name), "interval", seconds=interval, id=name, name=name)
 
     def start(self) -> None:
         self._s.start()
