@@ -360,6 +360,17 @@ async def subjects(request: web.Request) -> web.Response:
     )
 
 
+async def _display_names(s: Any, ids: set[int | None]) -> dict[int, str]:
+    """The display names of the consultants ``ids`` names (None left out)."""
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return {}
+    rows = await s.execute(
+        select(Consultant.id, Consultant.display_name).where(Consultant.id.in_(wanted))
+    )
+    return {i: n for i, n in rows}
+
+
 # -- grading ---------------------------------------------------------------------------------
 
 
@@ -427,14 +438,7 @@ async def list_grades(request: web.Request) -> web.Response:
     async with desk.reads() as s:
         found = (await s.scalars(stmt.order_by(Grade.id.desc()).limit(limit))).all()
         ids = {g.consultant_id for g in found} | {g.inspector_id for g in found}
-        people = {
-            i: n
-            for i, n in await s.execute(
-                select(Consultant.id, Consultant.display_name).where(
-                    Consultant.id.in_([i for i in ids if i])
-                )
-            )
-        }
+        people = await _display_names(s, ids)
     return web.json_response(
         {
             "ok": True,
@@ -550,12 +554,7 @@ async def candidates(request: web.Request) -> web.Response:
         else:
             raise InvalidPayload("target is consultation or ticket", code="invalid_payload")
         ids = {c["consultant_id"] for c in out}
-        people = {
-            i: n
-            for i, n in await s.execute(
-                select(Consultant.id, Consultant.display_name).where(Consultant.id.in_(ids))
-            )
-        }
+        people = await _display_names(s, ids)
     for c in out:
         c["consultant"] = people.get(c["consultant_id"], "")
     return web.json_response({"ok": True, "candidates": out})
