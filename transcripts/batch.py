@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections import defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -342,12 +342,16 @@ class SqliteWriter:
 #: How the writer's connection shows in pg_stat_activity.
 WRITER_APPLICATION_NAME = "desk-message-writer"
 
-#: One round trip that locks the batch's consultations (in id order) and finds the stored
-#: messages matching its client ids: rows tagged ``h`` (holder) and ``m`` (stored message).
-_PG_READ = (
+#: Consultations whose row the PostgreSQL writer remembers (state, reader, assignee, last_seq).
+HOLDER_MEMORY = 20_000
+
+#: Finds the batch's consultations and the stored messages matching its client ids: rows
+#: tagged ``h`` (holder) and ``m`` (stored message). ``{lock}`` is `` FOR UPDATE`` (locked in
+#: id order, inside a transaction) or empty (a plain read before a guarded write).
+_PG_READ_TEMPLATE = (
     "WITH h AS ("
     " SELECT id, state, reader_id, assignee_id, last_seq FROM consultations"
-    " WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE)"
+    " WHERE id = ANY($1::int[]) ORDER BY id{lock})"
     " SELECT 'h' AS tag, h.id AS cid, h.state, h.reader_id, h.assignee_id, h.last_seq,"
     " NULL::int AS seq, NULL::text AS client_msg_id, NULL::text AS author_kind,"
     " NULL::int AS author_id, NULL::text AS visibility, NULL::text AS body,"
@@ -360,37 +364,149 @@ _PG_READ = (
     " JOIN unnest($2::int[], $3::text[]) AS k(cid, cmid)"
     " ON m.consultation_id = k.cid AND m.client_msg_id = k.cmid"
 )
+_PG_READ = _PG_READ_TEMPLATE.format(lock=" FOR UPDATE")
+_PG_PEEK = _PG_READ_TEMPLATE.format(lock="")
 
-#: One round trip that moves ``last_seq`` and inserts the messages.
-_PG_WRITE = (
-    "WITH moved AS ("
-    " UPDATE consultations SET last_seq = v.seq"
-    " FROM unnest($10::int[], $11::int[]) AS v(id, seq) WHERE consultations.id = v.id)"
+#: Inserts the messages ``$1``..``$9`` (column arrays); ``{only}`` may keep some of them out.
+_PG_INSERT_MESSAGES = (
     " INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind, author_id,"
     " visibility, body, created_at, attachment)"
     " SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9::json FROM unnest($1::int[], $2::int[],"
     " $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::timestamptz[],"
-    " $9::text[]) AS v(c1, c2, c3, c4, c5, c6, c7, c8, c9)"
+    " $9::text[]) AS v(c1, c2, c3, c4, c5, c6, c7, c8, c9){only}"
 )
+
+#: Inside the locked transaction: one round trip that moves ``last_seq`` and inserts.
+_PG_WRITE = (
+    "WITH moved AS ("  # noqa: S608 (constants only)
+    " UPDATE consultations SET last_seq = v.seq"
+    " FROM unnest($10::int[], $11::int[]) AS v(id, seq) WHERE consultations.id = v.id)"
+    + _PG_INSERT_MESSAGES.format(only="")
+)
+
+#: The types of the ledger's columns, in LEDGER_COLUMNS order.
+_LEDGER_TYPES = (
+    "int[]", "int[]", "text[]", "text[]", "int[]", "int[]", "int[]", "int[]", "text[]",
+    "bigint[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "int[]", "text[]",
+    "timestamptz[]",
+)  # fmt: skip
+
+
+def _ledger_arrays(first: int) -> str:
+    return ", ".join(f"${n}::{t}" for n, t in enumerate(_LEDGER_TYPES, start=first))
+
 
 #: The ledger rows of a batch's deliveries (only batches that carry files or links).
 _PG_LEDGER = (
     f"INSERT INTO delivery_ledger ({LEDGER_COLUMNS})"  # noqa: S608 (constant)
-    " SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::int[],"
-    " $6::int[], $7::int[], $8::int[], $9::text[], $10::bigint[], $11::text[], $12::text[],"
-    " $13::text[], $14::text[], $15::text[], $16::text[], $17::int[], $18::text[],"
-    " $19::timestamptz[])"
+    f" SELECT * FROM unnest({_ledger_arrays(1)})"
+)
+
+#: The guarded write, a statement and so a transaction of its own (one round trip, commit
+#: included). Each consultation moves from the ``last_seq``, state, reader and assignee the
+#: plan was made from, or not at all; its messages (and deliveries) go in only if it moved.
+#: The rows are locked in id order first, as everywhere, so two nodes never deadlock. Returns
+#: the consultations that moved.
+_PG_GUARDED_TEMPLATE = (
+    "WITH locked AS MATERIALIZED ("  # noqa: S608 (constants only)
+    " SELECT id FROM consultations WHERE id = ANY($10::int[]) ORDER BY id FOR UPDATE),"
+    " moved AS ("
+    " UPDATE consultations AS c SET last_seq = g.seq"
+    " FROM unnest($10::int[], $11::int[], $12::int[], $13::text[], $14::int[], $15::int[])"
+    " AS g(id, seq, was, state, reader_id, assignee_id), locked"
+    " WHERE c.id = g.id AND locked.id = g.id AND c.last_seq = g.was AND c.state = g.state"
+    " AND c.reader_id = g.reader_id AND c.assignee_id IS NOT DISTINCT FROM g.assignee_id"
+    " RETURNING c.id),"
+    " ins AS ("
+    + _PG_INSERT_MESSAGES.format(only=" WHERE v.c1 IN (SELECT id FROM moved)")
+    + "){ledger}"
+    " SELECT id FROM moved"
+)
+_PG_GUARDED = _PG_GUARDED_TEMPLATE.format(ledger="")
+_PG_GUARDED_WITH_LEDGER = _PG_GUARDED_TEMPLATE.format(
+    ledger=(
+        f", led AS (INSERT INTO delivery_ledger ({LEDGER_COLUMNS})"  # noqa: S608 (constant)
+        f" SELECT * FROM unnest({_ledger_arrays(16)}) AS l({LEDGER_COLUMNS})"
+        " WHERE l.consultation_id IN (SELECT id FROM moved))"
+    )
 )
 
 
+#: After a link failure with a guarded write in flight: what is stored at the planned seqs.
+_PG_CHECK = (
+    "SELECT m.consultation_id, m.seq, m.client_msg_id, m.author_kind, m.author_id, m.body"
+    " FROM messages m JOIN unnest($1::int[], $2::int[]) AS k(cid, seq)"
+    " ON m.consultation_id = k.cid AND m.seq = k.seq"
+)
+
+
+def _parse_read(rows: Sequence[Any]) -> tuple[list[StoredMessage], list[Holder]]:
+    stored = [
+        StoredMessage(
+            r["cid"],
+            r["seq"],
+            r["client_msg_id"],
+            r["author_kind"],
+            r["author_id"],
+            r["visibility"],
+            r["body"],
+            r["created_at"],
+            r["reader_id"],
+            r["assignee_id"],
+            attachment=_attachment(r["attachment"]),
+        )
+        for r in rows
+        if r["tag"] == "m"
+    ]
+    holders = [
+        Holder(r["cid"], r["state"], r["reader_id"], r["assignee_id"], r["last_seq"])
+        for r in rows
+        if r["tag"] == "h"
+    ]
+    return stored, holders
+
+
+def _in_doubt(exc: BaseException, pg: Any) -> bool:
+    """Whether a failed statement may still have been applied: the link failed, or the
+    server ended the session, rather than PostgreSQL refusing the statement."""
+    import asyncpg
+
+    if pg.is_closed() or not isinstance(exc, asyncpg.PostgresError):
+        return True
+    return isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.OperatorInterventionError)
+
+
+def _settled(results: Sequence[Result | None]) -> list[Result]:
+    return [r if r is not None else DeskError("not stored", code="store_failed") for r in results]
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to the column arrays that ``unnest`` takes."""
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
 class AsyncpgWriter:
-    """Batches over one asyncpg connection of the writer's own, in four round trips.
+    """Batches over one asyncpg connection of the writer's own, mostly in one round trip.
 
     Each await of a round trip costs a turn of the event loop, and on a busy node a turn is
-    what a batch waits for: a connection from SQLAlchemy's pool cost a pre-ping, a reset and
-    its checkout on every batch, and five statements took five more. Measured with a loop kept
-    busy by other tasks (2.4 ms a turn): 77 ms a batch through the pool, 30 ms like this.
-    So: BEGIN, one read (locks and retries), one write (seqs and messages), COMMIT.
+    what a batch waits for; PostgreSQL commits one batch at a time per node, so every turn a
+    batch waits, the next batch waits too. A connection from SQLAlchemy's pool cost a
+    pre-ping, a reset and its checkout on every batch. So the writer talks to asyncpg itself,
+    and plans each batch from what it remembers of its consultations (their last ``seq``,
+    state, reader and assignee, as of its own last write or read):
+
+    1. From memory: one guarded statement writes the batch and commits. A consultation that
+       changed meanwhile (another node wrote to it, it was transferred or closed) does not
+       move, and none of its messages go in.
+    2. Those, and consultations the writer does not know or would refuse, are read afresh
+       (with the stored messages matching their client ids: retries) and written under the
+       guard again: two round trips.
+    3. What still conflicts is written the safe slow way: BEGIN, the rows locked in id order,
+       the write, COMMIT. So is a batch whose guarded write hit a client id stored meanwhile
+       (a retry this writer had not seen, perhaps stored through another node).
+
+    The guard is checked by PostgreSQL under the rows' locks, so memory only ever saves round
+    trips: it never decides who may post, and a refusal is always made from a fresh read.
     """
 
     def __init__(self, engine: Any, now: Now) -> None:
@@ -398,8 +514,11 @@ class AsyncpgWriter:
         url = engine.url.set(drivername="postgresql")
         self._dsn = url.render_as_string(hide_password=False)
         self._conn: Any = None
-        #: Whether the current batch got as far as sending COMMIT.
+        self._known: OrderedDict[int, Holder] = OrderedDict()
+        #: Whether the current batch got as far as sending what commits it.
         self.committing = False
+        #: Batches by how far they went (1, 2 or 3 above), for tests and the bench.
+        self.paths: Counter[str] = Counter()
 
     async def _connection(self) -> Any:
         import asyncpg
@@ -424,77 +543,185 @@ class AsyncpgWriter:
             return await self._write_once(drafts)
         except Exception:
             # The connection went away (a PostgreSQL restart, a dropped link, a terminated
-            # backend): _abandon could not roll back and dropped it. Before COMMIT was sent
-            # nothing was written, so once more on a new connection. A loss during COMMIT is
-            # left to the caller, since the batch may have been stored.
+            # backend): _abandon could not roll back and dropped it. Before the commit was
+            # sent nothing was written, so once more on a new connection. A loss during the
+            # commit is left to the caller, since the batch may have been stored.
             if self._conn is not None or self.committing:
                 raise
             return await self._write_once(drafts)
 
     async def _write_once(self, drafts: Sequence[Draft]) -> list[Result]:
+        self.committing = False
+        results: list[Result | None] = [None] * len(drafts)
+        todo = list(range(len(drafts)))
+        try:
+            for fresh in (False, True):
+                todo = await self._guarded(drafts, todo, results, fresh=fresh)
+                if not todo:
+                    self.paths["read" if fresh else "remembered"] += 1
+                    return _settled(results)
+            self.paths["locked"] += 1
+            sub = [drafts[i] for i in todo]
+            pg = await self._connection()
+            for i, res in zip(todo, await self._locked(pg, sub), strict=True):
+                results[i] = res
+        except BaseException as exc:
+            for d in drafts:
+                self._known.pop(d.consultation_id, None)
+            if self._conn is not None:
+                await self._abandon(self._conn, exc)
+            raise
+        return _settled(results)
+
+    def _remember(self, holder: Holder) -> None:
+        self._known[holder.id] = holder
+        self._known.move_to_end(holder.id)
+        if len(self._known) > HOLDER_MEMORY:
+            self._known.popitem(last=False)
+
+    async def _guarded(
+        self,
+        drafts: Sequence[Draft],
+        todo: list[int],
+        results: list[Result | None],
+        *,
+        fresh: bool,
+    ) -> list[int]:
+        """Writes ``todo`` under the guard, from memory or after a plain read; fills in
+        ``results`` for what is settled and returns the indices still to write."""
+        import asyncpg
+
+        sub = [drafts[i] for i in todo]
+        cids = sorted({d.consultation_id for d in sub})
+        plan = Plan(sub)
+        if fresh:
+            keys = plan.retry_keys()
+            pg = await self._connection()
+            got = await pg.fetch(_PG_PEEK, cids, [k[0] for k in keys], [k[1] for k in keys])
+            stored, read = _parse_read(got)
+            for h in read:
+                self._remember(h)
+            needed = set(plan.with_stored(stored))
+            holders = [h for h in read if h.id in needed]
+        else:
+            if any(c not in self._known for c in cids):
+                return todo
+            holders = [self._known[c] for c in plan.with_stored([])]
+        rows, moved = plan.assign(holders, self._now())
+        if not fresh and any(isinstance(r, DeskError) for r in plan.results):
+            return todo  # a refusal is only ever made from a fresh read
+        ok: set[int] = set()
+        if moved:
+            was = {h.id: h for h in holders}
+            guard = sorted(moved)
+            args: list[Any] = [
+                *_columns([insert_row(r) for r in rows], 9),
+                [cid for cid, _ in guard],
+                [seq for _, seq in guard],
+                [was[cid].last_seq for cid, _ in guard],
+                [was[cid].state for cid, _ in guard],
+                [was[cid].reader_id for cid, _ in guard],
+                [was[cid].assignee_id for cid, _ in guard],
+            ]
+            sql = _PG_GUARDED
+            if plan.deliveries:
+                sql = _PG_GUARDED_WITH_LEDGER
+                args += _columns([ledger_row(m, a) for m, a in plan.deliveries], 19)
+            pg = await self._connection()
+            self.committing = True
+            try:
+                ok = {r["id"] for r in await pg.fetch(sql, *args)}
+            except asyncpg.UniqueViolationError:
+                # A client id stored since (a retry stored through another node, or racing
+                # in at once): nothing of this statement was applied; the locked path reads
+                # the stored message and answers the retry with it.
+                self.committing = False
+                for cid in cids:
+                    self._known.pop(cid, None)
+                return todo
+            except Exception as exc:
+                if not _in_doubt(exc, pg):
+                    raise
+                # The link failed with the commit in flight: look on a new connection.
+                pg.terminate()
+                self._conn = None
+                ok = await self._applied(rows)
+            self.committing = False
+            for cid, seq in guard:
+                if cid in ok:
+                    self._remember(was[cid]._replace(last_seq=seq))
+                else:
+                    self._known.pop(cid, None)
+        conflicted = {cid for cid, _ in moved} - ok
+        left = []
+        for i, res in zip(todo, plan.finish(), strict=True):
+            if drafts[i].consultation_id in conflicted:
+                left.append(i)
+            else:
+                results[i] = res
+        return left
+
+    async def _applied(self, rows: Sequence[StoredMessage]) -> set[int]:
+        """The consultations whose planned rows are stored as planned (a statement is all or
+        nothing, but each consultation's guard holds or fails on its own)."""
+        pg = await self._connection()
+        found = {
+            (r["consultation_id"], r["seq"]): r
+            for r in await pg.fetch(
+                _PG_CHECK, [m.consultation_id for m in rows], [m.seq for m in rows]
+            )
+        }
+        mine: dict[int, bool] = {}
+        for m in rows:
+            r = found.get((m.consultation_id, m.seq))
+            same = r is not None and (
+                r["client_msg_id"],
+                r["author_kind"],
+                r["author_id"],
+                r["body"],
+            ) == (m.client_msg_id, m.author_kind, m.author_id, m.body)
+            mine[m.consultation_id] = mine.get(m.consultation_id, True) and same
+        return {cid for cid, yes in mine.items() if yes}
+
+    async def _locked(self, pg: Any, drafts: Sequence[Draft]) -> list[Result]:
         plan = Plan(drafts)
         keys = plan.retry_keys()
         cids = sorted({d.consultation_id for d in drafts})
-        pg = await self._connection()
+        for cid in cids:
+            self._known.pop(cid, None)
+        await pg.execute("BEGIN")
+        got = await pg.fetch(_PG_READ, cids, [k[0] for k in keys], [k[1] for k in keys])
+        stored, read = _parse_read(got)
+        needed = set(plan.with_stored(stored))
+        holders = [h for h in read if h.id in needed]
+        rows, moved = plan.assign(holders, self._now())
+        if rows or moved:
+            await pg.execute(
+                _PG_WRITE,
+                *_columns([insert_row(r) for r in rows], 9),
+                [m[0] for m in moved],
+                [m[1] for m in moved],
+            )
+        if plan.deliveries:
+            await pg.execute(
+                _PG_LEDGER, *_columns([ledger_row(m, a) for m, a in plan.deliveries], 19)
+            )
+        self.committing = True
+        await pg.execute("COMMIT")
         self.committing = False
-        try:
-            await pg.execute("BEGIN")
-            got = await pg.fetch(_PG_READ, cids, [k[0] for k in keys], [k[1] for k in keys])
-            stored = [
-                StoredMessage(
-                    r["cid"],
-                    r["seq"],
-                    r["client_msg_id"],
-                    r["author_kind"],
-                    r["author_id"],
-                    r["visibility"],
-                    r["body"],
-                    r["created_at"],
-                    r["reader_id"],
-                    r["assignee_id"],
-                    attachment=_attachment(r["attachment"]),
-                )
-                for r in got
-                if r["tag"] == "m"
-            ]
-            needed = set(plan.with_stored(stored))
-            holders = [
-                Holder(r["cid"], r["state"], r["reader_id"], r["assignee_id"], r["last_seq"])
-                for r in got
-                if r["tag"] == "h" and r["cid"] in needed
-            ]
-            rows, moved = plan.assign(holders, self._now())
-            if rows or moved:
-                cols: list[list[Any]] = (
-                    [list(c) for c in zip(*(insert_row(r) for r in rows), strict=True)]
-                    if rows
-                    else [[] for _ in range(9)]
-                )
-                await pg.execute(_PG_WRITE, *cols, [m[0] for m in moved], [m[1] for m in moved])
-            if plan.deliveries:
-                await pg.execute(
-                    _PG_LEDGER,
-                    *[
-                        list(c)
-                        for c in zip(*(ledger_row(m, a) for m, a in plan.deliveries), strict=True)
-                    ],
-                )
-            self.committing = True
-            await pg.execute("COMMIT")
-        except BaseException:
-            await self._abandon(pg)
-            raise
         return plan.finish()
 
-    async def _abandon(self, pg: Any) -> None:
-        """After a failure: roll back, or drop a connection that cannot (the next batch
-        opens a new one)."""
-        try:
-            if not pg.is_closed():
-                await pg.execute("ROLLBACK")
+    async def _abandon(self, pg: Any, exc: BaseException) -> None:
+        """After a failure: roll back, or drop a connection that failed or cannot roll back
+        (the next batch opens a new one)."""
+        if not _in_doubt(exc, pg):
+            try:
+                if pg.is_in_transaction():
+                    await pg.execute("ROLLBACK")
                 return
-        except Exception:
-            pg.terminate()
+            except Exception:  # noqa: S110 (dropped below)
+                pass
+        pg.terminate()
         self._conn = None
 
     async def close(self) -> None:
