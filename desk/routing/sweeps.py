@@ -150,12 +150,12 @@ async def beat(desk: Desk) -> None:
     """Node-local: refresh the heartbeats of the consultants and readers connected here."""
     now = desk.clock.now()
     if desk.local_consultants:
-        await desk.state.heartbeat(list(desk.local_consultants), now)
+        # One round trip, however many consultants are online here.
+        lost = await desk.state.heartbeat(list(desk.local_consultants), now)
         # A presence the shared state lost (Redis restarted) is put back, as "away": the
         # consultant is told and chooses to go online again; their chats come back through
         # reconcile.
-        known = {p.consultant_id for p in await desk.state.presences()}
-        for cid in [c for c in desk.local_consultants if c not in known]:
+        for cid in sorted(lost):
             who = desk.local_staff.get(cid)
             if who is not None:
                 await consultant_connected(desk, who, "away")

@@ -80,9 +80,10 @@ class SharedState(Protocol):
     async def set_disconnected(self, consultant_id: int, now: float) -> None:
         """Their last socket closed: stop routing to them; the grace period starts."""
 
-    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> None:
+    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> set[int]:
         """A node still holds a socket of each of these consultants: fresh, and connected
-        (their console on another node may have closed meanwhile)."""
+        (their console on another node may have closed meanwhile). Returns those of them
+        who have no presence (it was dropped, or the state lost it), left as they are."""
 
     async def drop_presence(self, consultant_id: int) -> None: ...
 

@@ -77,11 +77,15 @@ class MemoryState:
         if p is not None:
             p.connected, p.disconnected_at = False, now
 
-    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> None:
+    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> set[int]:
+        missing = set()
         for cid in consultant_ids:
             p = self._people.get(cid)
-            if p is not None:
+            if p is None:
+                missing.add(cid)
+            else:
                 p.heartbeat, p.connected, p.disconnected_at = now, True, None
+        return missing
 
     async def drop_presence(self, consultant_id: int) -> None:
         self._people.pop(consultant_id, None)

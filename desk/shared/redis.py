@@ -119,13 +119,16 @@ return 1
 
 # KEYS: presence hashes; ARGV: now
 _HEARTBEAT = """
-for _, key in ipairs(KEYS) do
+local missing = {}
+for i, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
     redis.call('HSET', key, 'heartbeat', ARGV[1], 'connected', '1')
     redis.call('HDEL', key, 'disconnected_at')
+  else
+    table.insert(missing, i)
   end
 end
-return 1
+return missing
 """
 
 # Union of two comma lists, without duplicates, as a comma list.
@@ -329,10 +332,13 @@ class RedisState:
     async def set_disconnected(self, consultant_id: int, now: float) -> None:
         await self._set_disconnected(keys=[self._presence_key(consultant_id)], args=[_num(now)])
 
-    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> None:
-        keys = [self._presence_key(c) for c in dict.fromkeys(int(c) for c in consultant_ids)]
-        if keys:
-            await self._heartbeat(keys=keys, args=[_num(now)])
+    async def heartbeat(self, consultant_ids: Iterable[int], now: float) -> set[int]:
+        ids = list(dict.fromkeys(int(c) for c in consultant_ids))
+        if not ids:
+            return set()
+        keys = [self._presence_key(c) for c in ids]
+        missing = await self._heartbeat(keys=keys, args=[_num(now)])
+        return {ids[int(i) - 1] for i in missing}
 
     async def drop_presence(self, consultant_id: int) -> None:
         # Holdings stay, as in MemoryState: a chat is still held until released.

@@ -103,8 +103,8 @@ async def test_set_status(state: SharedState) -> None:
 async def test_heartbeat(state: SharedState) -> None:
     await online(state, 1, now=T0)
     await online(state, 2, now=T0)
-    await state.heartbeat([1, 99, 1], T0 + 20)
-    await state.heartbeat([], T0 + 30)
+    assert await state.heartbeat([1, 99, 1], T0 + 20) == {99}, "99 has no presence"
+    assert await state.heartbeat([], T0 + 30) == set()
     p1, p2 = await state.presence(1), await state.presence(2)
     assert p1 is not None and p2 is not None
     assert p1.heartbeat == T0 + 20
