@@ -19,9 +19,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.context import Desk
@@ -199,35 +200,79 @@ async def rebuild_day(desk: Desk, day: date) -> int:
             (r.dim, r.key): _load(r)
             for r in (await s.scalars(select(StatsDaily).where(StatsDaily.day == iso))).all()
         }
-        await s.execute(delete(StatsDaily).where(StatsDaily.day == iso))
-        for (dim, key), f in new.items():
-            s.add(StatsDaily(day=iso, dim=dim, key=key, **f.columns()))
-        touched = set(new) | set(old)
-        if touched:
-            months = {
-                (r.dim, r.key): r
-                for r in (
-                    await s.scalars(
-                        select(StatsMonthly).where(StatsMonthly.month == month).with_for_update()
+        # Only the rows whose figures changed are written (on a busy day most keys stand
+        # still between two runs), in bulk statements rather than one ORM object a row: the
+        # job shares its node's event loop with the chats.
+        changed = {
+            k
+            for k in set(new) | set(old)
+            if k not in new or k not in old or new[k].columns() != old[k].columns()
+        }
+        if not changed:
+            return len(new)
+        gone = [k for k in changed if k not in new]
+        for dim, key in gone:
+            await s.execute(
+                delete(StatsDaily).where(
+                    StatsDaily.day == iso, StatsDaily.dim == dim, StatsDaily.key == key
+                )
+            )
+        rows = {
+            k: {"day": iso, "dim": k[0], "key": k[1], **new[k].columns()}
+            for k in changed - set(gone)
+        }
+        await _bulk(
+            s,
+            StatsDaily,
+            [rows[k] for k in rows if k in old],
+            [rows[k] for k in rows if k not in old],
+        )
+        months = {
+            (r.dim, r.key): r
+            for r in (
+                await s.scalars(
+                    select(StatsMonthly).where(StatsMonthly.month == month).with_for_update()
+                )
+            ).all()
+        }
+        updates, inserts = [], []
+        for k in changed:
+            row = months.get(k)
+            total = _load(row) if row is not None else Figures()
+            if k in old:
+                total.add(old[k], -1)
+            if k in new:
+                total.add(new[k])
+            values = {"month": month, "dim": k[0], "key": k[1], **total.columns()}
+            if row is None:
+                if not total.empty():
+                    inserts.append(values)
+            elif total.empty():
+                await s.execute(
+                    delete(StatsMonthly).where(
+                        StatsMonthly.month == month,
+                        StatsMonthly.dim == k[0],
+                        StatsMonthly.key == k[1],
                     )
-                ).all()
-            }
-            for k in touched:
-                row = months.get(k)
-                total = _load(row) if row is not None else Figures()
-                if k in old:
-                    total.add(old[k], -1)
-                if k in new:
-                    total.add(new[k])
-                if row is None:
-                    if not total.empty():
-                        s.add(StatsMonthly(month=month, dim=k[0], key=k[1], **total.columns()))
-                elif total.empty():
-                    await s.delete(row)
-                else:
-                    for name, value in total.columns().items():
-                        setattr(row, name, value)
+                )
+            else:
+                updates.append(values)
+        await _bulk(s, StatsMonthly, updates, inserts)
     return len(new)
+
+
+async def _bulk(
+    s: AsyncSession,
+    model: type[StatsDaily] | type[StatsMonthly],
+    updates: list[dict[str, Any]],
+    inserts: list[dict[str, Any]],
+) -> None:
+    """Rows by primary key: the existing ones updated, the new ones inserted, each kind in
+    one statement (executemany)."""
+    if updates:
+        await s.execute(update(model), updates)
+    if inserts:
+        await s.execute(insert(model), inserts)
 
 
 async def _lock_month(s: AsyncSession, desk: Desk, month: str) -> None:
