@@ -523,6 +523,77 @@ async def test_a_late_rating_rebuilds_its_day_and_month(node: Node) -> None:
     assert again is not None and (again.satisfied, again.consultations) == (2, 5)
 
 
+async def _rollup_rows(node: Node) -> dict[tuple[str, str, int], dict[str, Any]]:
+    out = {}
+    async with node.desk.reads() as s:
+        for model, period in ((StatsDaily, "day"), (StatsMonthly, "month")):
+            for r in (await s.scalars(select(model))).all():
+                cols = {c.name: getattr(r, c.name) for c in model.__table__.columns}
+                out[(cols.pop(period), cols.pop("dim"), cols.pop("key"))] = cols
+    return out
+
+
+async def test_rows_moved_by_a_correction_equal_a_rebuild_from_scratch(any_node: Node) -> None:
+    """The job writes only what changed: a chat moved to another consultant (and another
+    serving library) takes rows away, changes some and adds others, by day and by month, and
+    the result is what rebuilding everything from nothing gives."""
+    ids = await _fixture(any_node)
+    async with any_node.desk.sessions.begin() as s:
+        facts = (
+            await s.scalars(
+                select(ConsultationFact).where(
+                    ConsultationFact.day == "2026-11-20",
+                    ConsultationFact.consultant_id.is_not(None),
+                )
+            )
+        ).all()
+        before = min(f.consultant_id for f in facts if f.consultant_id is not None)
+        after, serving = (
+            (ids["zhao"], ids["ul"]) if before != ids["zhao"] else (ids["wang"], ids["pl"])
+        )
+        for f in facts:
+            if f.consultant_id == before:
+                # All of their chats that day: their consultant row of the day goes.
+                f.consultant_id, f.serving_library_id = after, serving
+    from stats.recorder import mark_dirty
+
+    untouched = await _rollup_rows(any_node)
+    await mark_dirty(any_node.desk, "2026-11-20")
+    await run_rollup(any_node.desk)
+    moved = await _rollup_rows(any_node)
+    assert moved != untouched
+    assert moved[("2026-11-20", "consultant", after)] != untouched.get(
+        ("2026-11-20", "consultant", after)
+    )
+    # A chat moved to a day with nothing else, and back: that day's rows come and go.
+    quiet = "2026-11-25"
+    assert not [k for k in moved if k[0] == quiet]
+    async with any_node.desk.sessions.begin() as s:
+        f = await s.get(ConsultationFact, facts[0].consultation_id)
+        assert f is not None
+        f.day = quiet
+    await mark_dirty(any_node.desk, quiet)
+    await mark_dirty(any_node.desk, "2026-11-20")
+    await run_rollup(any_node.desk)
+    assert ("2026-11-25", "alliance", 0) in await _rollup_rows(any_node)
+    async with any_node.desk.sessions.begin() as s:
+        f = await s.get(ConsultationFact, facts[0].consultation_id)
+        assert f is not None
+        f.day = "2026-11-20"
+    await mark_dirty(any_node.desk, quiet)
+    await mark_dirty(any_node.desk, "2026-11-20")
+    await run_rollup(any_node.desk)
+    assert await _rollup_rows(any_node) == moved
+    async with any_node.desk.sessions.begin() as s:
+        await s.execute(text("DELETE FROM stats_daily"))
+        await s.execute(text("DELETE FROM stats_monthly"))
+    await rebuild_range(any_node.desk, date(2026, 11, 1), date(2026, 12, 31))
+    assert await _rollup_rows(any_node) == moved
+    # And a run with nothing new leaves every row as it is.
+    await run_rollup(any_node.desk)
+    assert await _rollup_rows(any_node) == moved
+
+
 # -- quality grading -------------------------------------------------------------------------
 
 
