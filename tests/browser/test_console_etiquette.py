@@ -192,6 +192,8 @@ async def test_a_slash_word_that_is_no_phrase_is_not_sent_by_mistake(
 
     # A real shortcut still inserts its phrase; in English the hint is English.
     await composer(page).press_sequentially("/wait")
+    # As a consultant does: Enter once the picker shows the phrase.
+    await expect(picker).to_contain_text("请您不要着急")
     await composer(page).press("Enter")
     await expect(composer(page)).to_have_value("请您不要着急，我正在为您查找，请稍候。")
     await composer(page).fill("")
