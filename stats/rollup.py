@@ -210,22 +210,12 @@ async def rebuild_day(desk: Desk, day: date) -> int:
         }
         if not changed:
             return len(new)
-        gone = [k for k in changed if k not in new]
-        for dim, key in gone:
-            await s.execute(
-                delete(StatsDaily).where(
-                    StatsDaily.day == iso, StatsDaily.dim == dim, StatsDaily.key == key
-                )
-            )
-        rows = {
-            k: {"day": iso, "dim": k[0], "key": k[1], **new[k].columns()}
-            for k in changed - set(gone)
-        }
-        await _bulk(
+        await _write_rows(
             s,
-            StatsDaily,
-            [rows[k] for k in rows if k in old],
-            [rows[k] for k in rows if k not in old],
+            StatsDaily.day,
+            iso,
+            {k: new.get(k) for k in changed},
+            existing=set(old),
         )
         months = {
             (r.dim, r.key): r
@@ -235,7 +225,7 @@ async def rebuild_day(desk: Desk, day: date) -> int:
                 )
             ).all()
         }
-        updates, inserts = [], []
+        totals: dict[Key, Figures | None] = {}
         for k in changed:
             row = months.get(k)
             total = _load(row) if row is not None else Figures()
@@ -243,32 +233,34 @@ async def rebuild_day(desk: Desk, day: date) -> int:
                 total.add(old[k], -1)
             if k in new:
                 total.add(new[k])
-            values = {"month": month, "dim": k[0], "key": k[1], **total.columns()}
-            if row is None:
-                if not total.empty():
-                    inserts.append(values)
-            elif total.empty():
-                await s.execute(
-                    delete(StatsMonthly).where(
-                        StatsMonthly.month == month,
-                        StatsMonthly.dim == k[0],
-                        StatsMonthly.key == k[1],
-                    )
-                )
-            else:
-                updates.append(values)
-        await _bulk(s, StatsMonthly, updates, inserts)
+            totals[k] = None if total.empty() else total
+        await _write_rows(s, StatsMonthly.month, month, totals, existing=set(months))
     return len(new)
 
 
-async def _bulk(
+async def _write_rows(
     s: AsyncSession,
-    model: type[StatsDaily] | type[StatsMonthly],
-    updates: list[dict[str, Any]],
-    inserts: list[dict[str, Any]],
+    period: Any,
+    value: str,
+    figures: dict[Key, Figures | None],
+    *,
+    existing: set[Key],
 ) -> None:
-    """Rows by primary key: the existing ones updated, the new ones inserted, each kind in
-    one statement (executemany)."""
+    """Set one period's rows of ``period``'s table by key: ``None`` deletes the row; the
+    rest are updated where they exist and inserted where not, each kind in one statement."""
+    model = period.class_
+    name = period.key
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    for k, f in figures.items():
+        if f is None:
+            if k in existing:
+                await s.execute(
+                    delete(model).where(period == value, model.dim == k[0], model.key == k[1])
+                )
+            continue
+        row = {name: value, "dim": k[0], "key": k[1], **f.columns()}
+        (updates if k in existing else inserts).append(row)
     if updates:
         await s.execute(update(model), updates)
     if inserts:

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from desk.db import make_engine
@@ -35,11 +35,9 @@ class Fixture:
     async def chat(self, assignee: int | None = None, state: str = "assigned") -> int:
         async with self.engine.begin() as conn:
             library = await conn.scalar(select(Library.id).where(Library.code == "demo-pl"))
-            reader = await conn.scalar(
-                Reader.__table__.insert().values(kind="visitor").returning(Reader.id)
-            )
+            reader = await conn.scalar(insert(Reader).values(kind="visitor").returning(Reader.id))
             cid = await conn.scalar(
-                Consultation.__table__.insert()
+                insert(Consultation)
                 .values(
                     library_id=library,
                     route_library_id=library,
@@ -221,6 +219,7 @@ async def test_a_delivery_is_logged_with_its_message_only(
     ok((await b.write([fx.by_reader(moving, "插一句")]))[0])  # a's memory of `moving` is stale
     async with fx.engine.connect() as conn:
         library = await conn.scalar(select(Library.id).where(Library.code == "demo-pl"))
+    assert isinstance(library, int)
     doc = Attachment(
         kind="link",
         direction="to_reader",
