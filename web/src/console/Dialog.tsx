@@ -1,12 +1,14 @@
 // A modal dialog: labelled, closes with Escape, keeps Tab inside, gives focus back on close.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { t } from "./i18n";
 
 export function Dialog(props: { title: string; onClose: () => void; children: ComponentChildren }) {
   const box = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
+  // Focus moves in before the dialog is painted: with a plain effect (run after paint) an
+  // Escape pressed as soon as the dialog shows went to the page behind it and was lost.
+  useLayoutEffect(() => {
     const first = box.current?.querySelector<HTMLElement>(
       "input:not([disabled]), select, textarea, button:not([disabled])",
     );
