@@ -9,9 +9,9 @@ gets. A writer only runs three queries and one commit around it:
    taken by ``BEGIN IMMEDIATE``);
 3. one batched UPDATE of ``last_seq`` and one batched INSERT of the messages.
 
-Writers go to the driver directly (sqlite3 in one worker thread; one asyncpg connection of the
-writer's own, where the first two queries are one round trip and the UPDATE and INSERT are
-another), because at one message per commit the ORM's per-statement overhead, not the
+Writers go to the driver directly (sqlite3 on the event loop's thread, or in a worker thread when
+the write lock is taken; one asyncpg connection of the writer's own, where most batches are one
+round trip), because at one message per commit the ORM's per-statement overhead, not the
 database, was the cost.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
@@ -30,6 +31,8 @@ from typing import Any, NamedTuple, Protocol
 from desk.errors import Conflict, DeskError, Forbidden, NotFound
 from desk.states import ACTIVE
 from transcripts.records import Attachment, Draft, StoredMessage
+
+log = logging.getLogger(__name__)
 
 _ACTIVE_STATES = frozenset(s.value for s in ACTIVE)
 
@@ -230,30 +233,117 @@ def _parse_sqlite_time(value: str) -> datetime:
 
 
 class SqliteWriter:
-    """A plain sqlite3 connection owned by one worker thread: a whole batch is one hop."""
+    """Plain sqlite3 connections, and for most batches no thread at all.
 
-    def __init__(self, path: str, now: Now) -> None:
+    A batch is a few milliseconds of SQLite work at most (``MAX_BATCH`` messages), so it runs on
+    the event loop's own thread whenever SQLite's write lock is free at once. Run in a worker
+    thread, every statement, and every row fetched or inserted, gives up the GIL and must win
+    it back from the busy event loop: up to ``sys.getswitchinterval()`` (5 ms) each, which made
+    a 500-row batch take close to a second on a loaded node (``bench/chat_load.py``). The loop's
+    connection never waits for the lock (``busy_timeout`` 0): when another connection holds it
+    (a transaction of the ORM, which itself needs the loop to finish), the batch goes to the
+    worker thread and waits there.
+
+    Nor does the loop's connection checkpoint the WAL (copy it back into the database and
+    sync it), which a commit would otherwise do every 1,000 pages. After every
+    ``checkpoint_every`` messages the worker thread checkpoints, passively, beside the writes
+    that go on. The log starts over only once a checkpoint has caught up with it, which a
+    steady load can keep from happening: when the log has grown past ``wal_limit_pages``, the
+    next batch goes to the worker thread after a checkpoint there, with no write beside it.
+    """
+
+    def __init__(
+        self, path: str, now: Now, *, checkpoint_every: int = 2000, wal_limit_pages: int = 8192
+    ) -> None:
         self._path = path
         self._now = now
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-writer")
+        #: The loop's connection (never waits) and the worker's (waits up to 30 s).
         self._conn: sqlite3.Connection | None = None
+        self._waiting_conn: sqlite3.Connection | None = None
+        self.checkpoint_every = checkpoint_every
+        self.wal_limit_pages = wal_limit_pages
+        self._since_checkpoint = 0
+        self._checkpoint: asyncio.Future[tuple[int, int, int] | None] | None = None
+        self._catch_up = False
+        self._closed = False
+        #: Batches by where they ran: "loop", "thread" (the lock was taken) or "catch-up";
+        #: "checkpoint" counts the checkpoints run beside the writes.
+        self.paths: Counter[str] = Counter()
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._conn = conn
-        return self._conn
+    def _open(self, *, wait: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path, isolation_level=None, timeout=30 if wait else 0, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={30000 if wait else 0}")
+        # A log grown by a burst is cut back to 64 MiB when it starts over.
+        conn.execute("PRAGMA journal_size_limit=67108864")
+        if not wait:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        return conn
 
     async def write(self, drafts: Sequence[Draft]) -> list[Result]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._write, drafts)
+        if self._catch_up and self._checkpoint is None:
+            self._catch_up = False
+            self.paths["catch-up"] += 1
+            return await loop.run_in_executor(self._pool, self._checkpoint_and_write, drafts)
+        if self._conn is None:
+            self._conn = self._open(wait=False)
+        try:
+            results = self._write(self._conn, drafts)
+        except sqlite3.OperationalError as exc:
+            if not _sqlite_busy(exc):
+                raise
+            # Nothing was written (the transaction is rolled back): wait for the lock off the
+            # loop, so that its holder can finish.
+            self.paths["thread"] += 1
+            return await loop.run_in_executor(self._pool, self._write_waiting, drafts)
+        self.paths["loop"] += 1
+        self._since_checkpoint += len(drafts)
+        if self._since_checkpoint >= self.checkpoint_every and self._checkpoint is None:
+            self._since_checkpoint = 0
+            self._checkpoint = loop.run_in_executor(self._pool, self._checkpoint_wal)
+            self._checkpoint.add_done_callback(self._checkpointed)
+        return results
 
-    def _write(self, drafts: Sequence[Draft]) -> list[Result]:
-        conn = self._connection()
+    def _checkpoint_wal(self) -> tuple[int, int, int] | None:
+        try:
+            # PASSIVE: copies what no reader still needs; never waits, never blocks a writer.
+            row = self._waiting().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            log.warning("WAL checkpoint failed", exc_info=True)
+            return None
+        return (int(row[0]), int(row[1]), int(row[2])) if row else None
+
+    def _checkpointed(self, fut: asyncio.Future[tuple[int, int, int] | None]) -> None:
+        self._checkpoint = None
+        if fut.cancelled() or fut.exception() is not None:
+            return
+        self.paths["checkpoint"] += 1
+        got = fut.result()
+        # (busy, pages in the log, pages copied): the log has not started over for too long.
+        if got is not None and got[1] > self.wal_limit_pages:
+            self._catch_up = True
+
+    def _waiting(self) -> sqlite3.Connection:
+        if self._waiting_conn is None:
+            self._waiting_conn = self._open(wait=True)
+        return self._waiting_conn
+
+    def _write_waiting(self, drafts: Sequence[Draft]) -> list[Result]:
+        return self._write(self._waiting(), drafts)
+
+    def _checkpoint_and_write(self, drafts: Sequence[Draft]) -> list[Result]:
+        # No message write beside it: the checkpoint catches up, and this batch's write starts
+        # the log over (unless a reader still reads from it).
+        self._checkpoint_wal()
+        return self._write(self._waiting(), drafts)
+
+    def _write(self, conn: sqlite3.Connection, drafts: Sequence[Draft]) -> list[Result]:
         plan = Plan(drafts)
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -330,13 +420,30 @@ class SqliteWriter:
         return plan.finish()
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._checkpoint is not None:
+            await asyncio.wait([self._checkpoint])
+
         def shut() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if self._waiting_conn is not None:
+                self._waiting_conn.close()
+                self._waiting_conn = None
 
         await asyncio.get_running_loop().run_in_executor(self._pool, shut)
         self._pool.shutdown(wait=True)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _sqlite_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLite's write lock is held elsewhere (SQLITE_BUSY or SQLITE_LOCKED, any extended)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return "locked" in str(exc)
+    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 #: How the writer's connection shows in pg_stat_activity.
