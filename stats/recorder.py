@@ -16,10 +16,10 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,7 @@ from desk.events import (
     ConsultationView,
     MessagePosted,
 )
+from desk.groupcommit import GroupCommit
 from desk.models import LedgerEntry
 from stats.models import ConsultationFact, StatsDirtyDay
 from transcripts.models import Message
@@ -109,6 +110,9 @@ class Recorder:
         #: Per consultation: its lock and how many recordings wait on it (dropped at none,
         #: so a node that never sees a chat's end keeps nothing of it).
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._first_replies: GroupCommit[tuple[int, datetime]] = GroupCommit(
+            self._write_first_replies, max_items=500, track=desk.background
+        )
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(ConsultationOpened, self.on_opened)
@@ -196,22 +200,44 @@ class Recorder:
         self._spawn(m.consultation_id, self._first_reply(m.consultation_id, m.created_at))
 
     async def _first_reply(self, consultation_id: int, at: datetime) -> None:
+        # Inside the consultation's turn (see _spawn), so it lands after the opening's row.
+        await self._first_replies.add((consultation_id, at))
+
+    async def _write_first_replies(self, items: list[tuple[int, datetime]]) -> None:
+        """Many chats' first answers in one transaction: a busy hour's greetings, or a node's
+        chats all answered at once after a restart, cost a few commits instead of one each."""
+        at_of: dict[int, datetime] = {}
+        for cid, at in items:
+            at_of[cid] = min(at, at_of.get(cid, at))
+        facts = cast(Table, ConsultationFact.__table__)
         async with self.desk.sessions.begin() as s:
-            opened = await s.scalar(
-                select(ConsultationFact.opened_at).where(
-                    ConsultationFact.consultation_id == consultation_id
+            opened = {
+                cid: when
+                for cid, when in (
+                    await s.execute(
+                        select(ConsultationFact.consultation_id, ConsultationFact.opened_at).where(
+                            ConsultationFact.consultation_id.in_(sorted(at_of)),
+                            ConsultationFact.first_reply_seconds.is_(None),
+                        )
+                    )
+                ).all()
+            }
+            # A chat opened before the recorder existed has no row: its end fills it in.
+            rows = [
+                {"cid": cid, "seconds": max(0.0, (at_of[cid] - when).total_seconds())}
+                for cid, when in sorted(opened.items())
+            ]
+            if rows:
+                conn = await s.connection()
+                await conn.execute(
+                    update(facts)
+                    .where(
+                        facts.c.consultation_id == bindparam("cid"),
+                        facts.c.first_reply_seconds.is_(None),
+                    )
+                    .values(first_reply_seconds=bindparam("seconds")),
+                    rows,
                 )
-            )
-            if opened is None:
-                return  # opened before the recorder existed: the end fills it in
-            await s.execute(
-                update(ConsultationFact)
-                .where(
-                    ConsultationFact.consultation_id == consultation_id,
-                    ConsultationFact.first_reply_seconds.is_(None),
-                )
-                .values(first_reply_seconds=max(0.0, (at - opened).total_seconds()))
-            )
 
     async def on_ended(self, e: ConsultationEnded) -> None:
         self._replied.pop(e.consultation.id, None)

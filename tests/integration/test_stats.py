@@ -147,6 +147,33 @@ async def test_facts_are_written_for_every_path(node: Node, clock: ManualClock) 
     assert rows[("origin", pl)].overflow == 1 and rows[("serving", ul)].overflow == 1
 
 
+async def test_first_answers_given_at_once_are_all_recorded_while_the_chats_go_on(
+    any_node: Node, clock: ManualClock
+) -> None:
+    """A consultant greeting several chats in the same moment: each chat's first answer is in
+    its fact at once (not only when it ends), with its own wait, and a later answer changes
+    nothing."""
+    node = any_node
+    await direct(node)
+    wang = await Consultant.login(node.base, "wang")
+    await wang.connect()
+    readers, cids = [], []
+    for k in range(4):
+        r = await Reader.register(node.base, "demo-pl")
+        await r.connect()
+        cids.append((await r.open(f"问题 {k}"))["consultation"]["id"])
+        readers.append(r)
+        await wang.wait_for("chat.assigned", lambda a, c=cids[-1]: a["consultation"]["id"] == c)
+        await node.advance(10)
+    await asyncio.gather(*(wang.say(cid, "您好，请稍等。") for cid in cids))
+    await node.advance(5)
+    await asyncio.gather(*(wang.say(cid, "找到了。") for cid in cids))
+    for k, cid in enumerate(cids):
+        f = await fact(node, cid)
+        assert f.ended_at is None
+        assert f.first_reply_seconds == 10 * (4 - k), f"chat {k}"
+
+
 async def test_an_overflowed_chat_counts_for_both_libraries(node: Node) -> None:
     """Nobody of demo-pl online: the reader's chat is offered to demo-ul's zhao, who accepts.
     The reader's library receives an overflow; zhao's library and zhao give one."""
