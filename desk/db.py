@@ -57,9 +57,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: Pooled connections to an embedded SQLite database. SQLite lets one writer in at a time and
+#: its reads take a fraction of a millisecond, so more only cost memory: SQLAlchemy's default
+#: (5, and 10 more in a burst) let 200 sockets connecting at once open 15 connections, each
+#: an aiosqlite thread with its own page cache, about 2 KiB per socket of the desk's memory
+#: (``bench/chat_load.py``). A smaller pool is safe only because no task holds two pooled
+#: connections at once, which every test checks (``tests/conftest.py``).
+SQLITE_POOL_SIZE = 4
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=60,
+        )
         _tune_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

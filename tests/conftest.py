@@ -9,10 +9,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.pool import Pool
 
 import desk.models  # noqa: F401
 import stats.models  # noqa: F401
@@ -130,3 +131,55 @@ async def any_node(database_url: str, clock: ManualClock) -> AsyncIterator[Node]
         yield n
     finally:
         await n.close()
+
+
+# -- no task holds two pooled connections ------------------------------------------------------
+
+#: Tasks by how many pooled connections each holds, and what a second checkout looked like.
+_held: dict[int, int] = {}
+_nested: list[str] = []
+
+
+def _task_id() -> int | None:
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return None
+    return None if task is None else id(task)
+
+
+@event.listens_for(Pool, "checkout")
+def _on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+    task = _task_id()
+    if task is None:
+        return
+    record.info["desk_test_task"] = task
+    if _held.get(task, 0) > 0:
+        import traceback
+
+        _nested.append("".join(traceback.format_stack(limit=30)))
+    _held[task] = _held.get(task, 0) + 1
+
+
+@event.listens_for(Pool, "checkin")
+def _on_checkin(_dbapi: Any, record: Any) -> None:
+    task = record.info.pop("desk_test_task", None)
+    if task is not None:
+        left = _held.get(task, 1) - 1
+        if left > 0:
+            _held[task] = left
+        else:
+            _held.pop(task, None)
+
+
+@pytest.fixture(autouse=True)
+def no_task_holds_two_connections() -> Iterator[None]:
+    """The embedded pool is small (``desk.db.SQLITE_POOL_SIZE``): a task that held one
+    connection while it waited for another could wait forever once a burst had taken the
+    rest. Every test fails if the desk ever does that."""
+    _nested.clear()
+    yield
+    if _nested:
+        found = _nested[:]
+        _nested.clear()
+        pytest.fail("a task checked out a second pooled connection while holding one:\n" + found[0])
