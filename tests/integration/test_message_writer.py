@@ -6,6 +6,7 @@ reordered or let through that the rules refuse."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -76,11 +77,11 @@ class Fixture:
             await conn.execute(update(Consultation).where(Consultation.id == cid).values(**values))
 
 
-@pytest.fixture
-async def fx(postgres_run_db: str) -> AsyncIterator[Fixture]:
-    await truncate_all(postgres_run_db)
-    await seed_demo(postgres_run_db, "http://unused")
-    engine = make_engine(postgres_run_db)
+@contextlib.asynccontextmanager
+async def fixture_on(url: str) -> AsyncIterator[Fixture]:
+    """The demo alliance on ``url``, and the consultants wang and li."""
+    await seed_demo(url, "http://unused")
+    engine = make_engine(url)
     async with engine.connect() as conn:
         ids = (
             await conn.scalars(
@@ -93,6 +94,13 @@ async def fx(postgres_run_db: str) -> AsyncIterator[Fixture]:
         yield Fixture(engine, list(ids))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def fx(postgres_run_db: str) -> AsyncIterator[Fixture]:
+    await truncate_all(postgres_run_db)
+    async with fixture_on(postgres_run_db) as f:
+        yield f
 
 
 @pytest.fixture

@@ -11,32 +11,16 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
 
-from desk.db import make_engine
-from desk.models import Consultant
-from tests.conftest import seed_demo
-from tests.integration.test_message_writer import Fixture
+from tests.integration.test_message_writer import Fixture, fixture_on
 from transcripts.batch import SqliteWriter, writer_for
 from transcripts.records import StoredMessage
 
 
 @pytest.fixture
 async def fx(sqlite_url: str) -> AsyncIterator[Fixture]:
-    await seed_demo(sqlite_url, "http://unused")
-    engine = make_engine(sqlite_url)
-    async with engine.connect() as conn:
-        ids = (
-            await conn.scalars(
-                select(Consultant.id)
-                .where(Consultant.username.in_(["wang", "li"]))
-                .order_by(Consultant.username.desc())
-            )
-        ).all()
-    try:
-        yield Fixture(engine, list(ids))
-    finally:
-        await engine.dispose()
+    async with fixture_on(sqlite_url) as f:
+        yield f
 
 
 def sqlite_writer(fx: Fixture, **settings: int) -> SqliteWriter:
