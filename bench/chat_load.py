@@ -120,6 +120,22 @@ def cpu_seconds(procs: list[psutil.Process]) -> float:
     return total
 
 
+def run_queue_seconds(procs: list[psutil.Process]) -> tuple[float, float]:
+    """Seconds the processes' threads spent runnable but waiting for a core, from Linux's
+    /proc/PID/task/TID/schedstat: (the main thread's, all threads'). Zeros where unreadable."""
+    main = every = 0.0
+    for p in procs:
+        for task in Path(f"/proc/{p.pid}/task").glob("*"):
+            try:
+                waited = int((task / "schedstat").read_text().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                continue
+            every += waited
+            if task.name == str(p.pid):
+                main += waited
+    return main, every
+
+
 def rss_bytes(procs: list[psutil.Process]) -> int:
     total = 0
     for p in procs:
@@ -500,11 +516,12 @@ def measure_window(
     start_at: float,
     duration: float,
     timeout: float,
-    profile: bool = False,
+    signal_servers: bool = False,
     spy_dir: Path | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Send a timed phase to the workers (one command each) and sample CPU over exactly its
-    window ``[start_at, start_at + duration]`` (and profile the servers over it if asked)."""
+    window ``[start_at, start_at + duration]`` (and profile or probe the servers over it if
+    asked: SIGUSR1 at its start, SIGUSR2 at its end)."""
     for w, cmd in zip(workers, cmds, strict=True):
         w.conn.send(cmd)
     # Scanned now: PostgreSQL forks a backend per connection the desk opened meanwhile.
@@ -518,14 +535,15 @@ def measure_window(
         **{name: cpu_seconds(ps) for name, ps in services.items()},
     }
     per_worker0 = [cpu_seconds([p]) for p in worker_ps]
-    if profile:
+    queued0 = run_queue_seconds(server_ps)
+    if signal_servers:
         for s in servers:
             s.proc.send_signal(signal.SIGUSR1)
     spies = start_py_spy(servers, duration, spy_dir) if spy_dir is not None else []
     t0 = time.monotonic()
     time.sleep(max(0.0, start_at + duration - time.time()))
     elapsed = time.monotonic() - t0
-    if profile:
+    if signal_servers:
         for s in servers:
             s.proc.send_signal(signal.SIGUSR2)
     c1 = {
@@ -534,12 +552,16 @@ def measure_window(
         **{name: cpu_seconds(ps) for name, ps in services.items()},
     }
     per_worker1 = [cpu_seconds([p]) for p in worker_ps]
+    queued1 = run_queue_seconds(server_ps)
     for spy in spies:
         with contextlib.suppress(subprocess.TimeoutExpired):
             spy.wait(timeout=30)
         stop_process(spy)
     replies = collect_all(workers, timeout, cmds[0]["cmd"])
     cpu = {f"{k}_cpu_pct": 100.0 * (c1[k] - c0[k]) / elapsed for k in c0}
+    # Runnable but not running: what a crowded machine adds to every server-side wait.
+    cpu["server_loop_waiting_for_cpu_pct"] = 100.0 * (queued1[0] - queued0[0]) / elapsed
+    cpu["server_waiting_for_cpu_pct"] = 100.0 * (queued1[1] - queued0[1]) / elapsed
     cpu["generator_worker_max_cpu_pct"] = max(
         (100.0 * (b - a) / elapsed for a, b in zip(per_worker0, per_worker1, strict=True)),
         default=0.0,
@@ -619,14 +641,17 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
                 node_env["DESK_PUBLIC_ORIGIN"] = f"http://127.0.0.1:{port}"
                 node_env["DESK_NODE_ID"] = f"bench-{run_id}-n{n}"
                 node_env["BENCH_PROFILE_OUT"] = str(tdir / f"profile-{n}.pstats")
+                node_env["BENCH_PROBE_OUT"] = str(tdir / f"probe-{n}.json")
+                if args.profile:
+                    cmd = [sys.executable, str(BENCH_DIR / "profile_serve.py")]
+                elif args.probe:
+                    cmd = [sys.executable, str(BENCH_DIR / "probe_serve.py")]
+                else:
+                    cmd = [*desk_command(), "serve"]
                 servers.append(
                     start_server(
                         f"desk node {n}",
-                        (
-                            [sys.executable, str(BENCH_DIR / "profile_serve.py")]
-                            if args.profile
-                            else [*desk_command(), "serve"]
-                        ),
+                        cmd,
                         node_env,
                         port,
                         tdir / f"server-{n}.log",
@@ -745,7 +770,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
             start_at,
             args.duration,
             timeout=args.duration + args.warmup + loadgen.ACK_TIMEOUT + 60,
-            profile=target.kind == "desk" and args.profile == "throughput",
+            signal_servers=target.kind == "desk" and "throughput" in (args.profile, args.probe),
             spy_dir=tdir if target.kind == "desk" and args.py_spy == "throughput" else None,
         )
         result["throughput"] = {**summarise_phase(replies, args.duration), **cpu}
@@ -773,7 +798,7 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
             start_at,
             args.duration,
             timeout=args.duration + loadgen.ACK_TIMEOUT + 60,
-            profile=target.kind == "desk" and args.profile == "rate",
+            signal_servers=target.kind == "desk" and "rate" in (args.profile, args.probe),
             spy_dir=tdir if target.kind == "desk" and args.py_spy == "rate" else None,
         )
         phase = summarise_phase(replies, args.duration)
@@ -787,6 +812,8 @@ def run_target(target: Target, args: argparse.Namespace, tmp: Path, run_id: str)
         if args.profile and target.kind == "desk":
             time.sleep(1.0)
             result["profiles"] = [str(p) for p in sorted(tdir.glob("profile-*.pstats"))]
+        if args.probe and target.kind == "desk":
+            result["probes"] = read_probes(tdir, len(servers))
         if args.py_spy and target.kind == "desk":
             result["spies"] = [str(p) for p in sorted(tdir.glob("spy-*.txt"))]
     finally:
@@ -880,6 +907,12 @@ def print_target(r: dict[str, Any]) -> None:
             f"(busiest worker {p['generator_worker_max_cpu_pct']:.0f}%)"
             f"{extra}"
         )
+        if "server_loop_waiting_for_cpu_pct" in p:
+            cpu += (
+                f"\n  {'':10}  server runnable, waiting for a core: loop thread "
+                f"{p['server_loop_waiting_for_cpu_pct']:.1f}% of the window, all threads "
+                f"{p['server_waiting_for_cpu_pct']:.1f}%"
+            )
         bad = ""
         if p["refused"]:
             bad += f" refused {p['refused']}"
@@ -916,9 +949,63 @@ def print_target(r: dict[str, Any]) -> None:
             print(f"    e.g. {t[:300]}")
     for path in r.get("profiles", []):
         print_profile(path)
+    for probe in r.get("probes", []):
+        print_probe(probe)
     for path in r.get("spies", []):
         print_py_spy(path)
     print(f"  ({r.get('wall_seconds', 0):.0f} s)", flush=True)
+
+
+def read_probes(tdir: Path, nodes: int, wait: float = 10.0) -> list[dict[str, Any]]:
+    """Each node's probe report (written on SIGUSR2; give it a moment)."""
+    out = []
+    for n in range(nodes):
+        path = tdir / f"probe-{n}.json"
+        deadline = time.monotonic() + wait
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        try:
+            out.append({"node": n, **json.loads(path.read_text())})
+        except (OSError, ValueError) as exc:
+            out.append({"node": n, "error": f"no probe report: {exc}"})
+    return out
+
+
+def print_probe(p: dict[str, Any]) -> None:
+    print(f"  probe, node {p['node']}:")
+    if "error" in p:
+        print(f"    {p['error']}")
+        return
+    window = p["window_s"] or 1.0
+
+    def dist(d: dict[str, float] | None, scale: float = 1000.0, unit: str = "ms") -> str:
+        if not d:
+            return "none"
+        return (
+            f"n {d['n']:,.0f}, p50 {d['p50'] * scale:.2f} p99 {d['p99'] * scale:.2f} "
+            f"p99.9 {d['p999'] * scale:.2f} max {d['max'] * scale:.2f} {unit}"
+        )
+
+    print(
+        f"    loop busy {100 * p['busy_s'] / window:.0f}% of {window:.1f} s, "
+        f"{p['callbacks'] / window:,.0f} callbacks/s; callback {dist(p['callback_s'])}"
+    )
+    print(f"    loop lag (a 2 ms timer fired late by): {dist(p['lag_s'])}")
+    gcs = ", ".join(
+        f"gen {g}: {v['n']} x, total {v['total_s'] * 1000:.1f} ms, max {v['max_s'] * 1000:.1f} ms"
+        for g, v in p["gc"].items()
+    )
+    print(f"    collections: {gcs or 'none'}")
+    print(f"    store.post wait: {dist(p['store_post_s'])}")
+    print(f"    batch write: {dist(p['batch_write_s'])}; size {dist(p['batch_size'], 1, 'msgs')}")
+    print(f"    relay (bus publish of a message): {dist(p['publish_message_s'])}")
+    if p["slow_callbacks"]:
+        print("    callbacks of 2 ms or more, by total time:")
+        for name, v in list(p["slow_callbacks"].items())[:8]:
+            print(
+                f"      {v['n']:5} x total {v['total_s'] * 1000:7.1f} ms "
+                f"max {v['max_s'] * 1000:6.1f} ms  {name[:110]}"
+            )
 
 
 def start_py_spy(
@@ -1172,6 +1259,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run the desk under cProfile over that phase and print its top functions",
     )
     ap.add_argument(
+        "--probe",
+        choices=["throughput", "rate"],
+        help="run the desk under bench/probe_serve.py over that phase and print where a "
+        "message's time goes: loop lag, long callbacks, collections, store and relay waits",
+    )
+    ap.add_argument(
         "--py-spy",
         choices=["throughput", "rate"],
         help="sample the desk with py-spy (pip install py-spy) over that phase; print hot spots",
@@ -1199,6 +1292,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error("--inflight must be 1..16")
     if not 1 <= args.repeat <= 20:
         ap.error("--repeat must be 1..20")
+    if args.profile and args.probe:
+        ap.error("--profile and --probe each wrap `desk serve`; choose one")
     return args
 
 
