@@ -156,7 +156,9 @@ class BoundedRedisManager(socketio.AsyncRedisManager, DeskManager):  # type: ign
         self._pool = BlockingConnectionPool.from_url(
             url, max_connections=max_connections, timeout=POOL_TIMEOUT_SECONDS
         )
-        self._outbox: list[str] = []
+        self._outbox: list[bytes] = []
+        #: How this node's batches start: BATCH_HEAD and its host id.
+        self._own_head = BATCH_HEAD + orjson.dumps(self.host_id) + b","
         self._sender: asyncio.Task[None] | None = None
 
     def _client(self) -> Redis:
@@ -209,16 +211,15 @@ class BoundedRedisManager(socketio.AsyncRedisManager, DeskManager):  # type: ign
         await self._publish(message)
 
     async def _publish(self, data: Any) -> None:
-        self._outbox.append(data)
+        # Encoded here, so that an emit that cannot be encoded fails its emitter, not a batch.
+        self._outbox.append(orjson.dumps(data))
         if self._sender is None or self._sender.done():
             self._sender = asyncio.get_running_loop().create_task(self._send())
 
     async def _send(self) -> None:
         while self._outbox:
             batch, self._outbox = self._outbox[:BATCH_MAX], self._outbox[BATCH_MAX:]
-            payload = orjson.dumps(
-                {"method": BATCH_METHOD, "host_id": self.host_id, "emits": batch}
-            )
+            payload = b"".join((self._own_head, b'"emits":[', b",".join(batch), b"]}"))
             for attempt in (1, 2):
                 try:
                     await self._client().publish(self.channel, payload)
@@ -237,8 +238,7 @@ class BoundedRedisManager(socketio.AsyncRedisManager, DeskManager):  # type: ign
         """What python-socketio's listener handles: foreign emits one by one (a dict each),
         or a raw payload it decodes itself; never this node's own batches."""
         channel = self.channel.encode()
-        head = BATCH_HEAD
-        own = head + orjson.dumps(self.host_id) + b","
+        head, own = BATCH_HEAD, self._own_head
         async for message in self._redis_listen_with_retries():
             if message.get("channel") != channel or message.get("type") != "message":
                 continue

@@ -163,3 +163,16 @@ async def test_a_single_emit_from_an_older_node_is_handled_and_garbage_skipped(
         assert "undecodable batch on the Socket.IO channel" in caplog.text
     finally:
         await client.aclose()
+
+
+async def test_an_emit_that_cannot_be_encoded_fails_alone(
+    nodes: tuple[BoundedRedisManager, Heard, Heard, str],
+) -> None:
+    a, _, heard_by_b, _ = nodes
+    await a._publish(emit(1))
+    with pytest.raises(TypeError):
+        await a._publish({**emit(2), "data": [object()]})
+    await a._publish(emit(3))
+    assert a._sender is not None
+    await a._sender
+    assert [e["data"][0]["n"] for e in await heard_by_b.until(2)] == [1, 3]
