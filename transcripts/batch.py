@@ -205,6 +205,13 @@ class Plan:
         moved = [(cid, seq) for cid, seq in next_seq.items() if seq != current[cid].last_seq]
         return rows, moved
 
+    def shift(self, by: dict[int, int]) -> None:
+        """Moves the new messages of these consultations up by their shifts: another node
+        stored messages there after the ``last_seq`` the plan was made from."""
+        for i, r in enumerate(self.results):
+            if isinstance(r, StoredMessage) and not r.duplicate and r.consultation_id in by:
+                self.results[i] = replace(r, seq=r.seq + by[r.consultation_id])
+
     def finish(self) -> list[Result]:
         for i, first in self._dup_of.items():
             res = self.results[first]
@@ -474,13 +481,14 @@ _PG_READ_TEMPLATE = (
 _PG_READ = _PG_READ_TEMPLATE.format(lock=" FOR UPDATE")
 _PG_PEEK = _PG_READ_TEMPLATE.format(lock="")
 
-#: Inserts the messages ``$1``..``$9`` (column arrays); ``{only}`` may keep some of them out.
+#: Inserts the messages ``$1``..``$9`` (column arrays, ``c2`` the seq); ``{join}`` may keep
+#: some of them out, and ``{seq}`` move their seqs.
 _PG_INSERT_MESSAGES = (
     " INSERT INTO messages (consultation_id, seq, client_msg_id, author_kind, author_id,"
     " visibility, body, created_at, attachment)"
-    " SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9::json FROM unnest($1::int[], $2::int[],"
+    " SELECT c1, {seq}, c3, c4, c5, c6, c7, c8, c9::json FROM unnest($1::int[], $2::int[],"
     " $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::timestamptz[],"
-    " $9::text[]) AS v(c1, c2, c3, c4, c5, c6, c7, c8, c9){only}"
+    " $9::text[]) AS v(c1, c2, c3, c4, c5, c6, c7, c8, c9){join}"
 )
 
 #: Inside the locked transaction: one round trip that moves ``last_seq`` and inserts.
@@ -488,7 +496,7 @@ _PG_WRITE = (
     "WITH moved AS ("  # noqa: S608 (constants only)
     " UPDATE consultations SET last_seq = v.seq"
     " FROM unnest($10::int[], $11::int[]) AS v(id, seq) WHERE consultations.id = v.id)"
-    + _PG_INSERT_MESSAGES.format(only="")
+    + _PG_INSERT_MESSAGES.format(seq="c2", join="")
 )
 
 #: The types of the ledger's columns, in LEDGER_COLUMNS order.
@@ -509,41 +517,54 @@ _PG_LEDGER = (
     f" SELECT * FROM unnest({_ledger_arrays(1)})"
 )
 
+#: The ledger's columns as the guarded write selects them: each row's seq moved with its
+#: message's.
+_LEDGER_SHIFTED = ", ".join(
+    "l.seq + moved.shift" if c.strip() == "seq" else f"l.{c.strip()}"
+    for c in LEDGER_COLUMNS.split(",")
+)
+
 #: The guarded write, a statement and so a transaction of its own (one round trip, commit
-#: included). Each consultation moves from the ``last_seq``, state, reader and assignee the
-#: plan was made from, or not at all; its messages (and deliveries) go in only if it moved.
-#: The rows are locked in id order first, as everywhere, so two nodes never deadlock. Returns
-#: the consultations that moved.
+#: included). Each consultation moves from the state, reader and assignee the plan was made
+#: from, or not at all; its messages (and deliveries) go in only if it moved. The plan's seqs
+#: follow the ``last_seq`` it was made from (``was``); where another node has stored messages
+#: since, PostgreSQL moves the batch's seqs past them (``shift``, returned). The rows are
+#: locked in id order first, as everywhere, so two nodes never deadlock, and the UPDATE reads
+#: each row's latest ``last_seq`` under that lock. Returns the consultations that moved, with
+#: their shifts.
 _PG_GUARDED_TEMPLATE = (
     "WITH locked AS MATERIALIZED ("  # noqa: S608 (constants only)
     " SELECT id FROM consultations WHERE id = ANY($10::int[]) ORDER BY id FOR UPDATE),"
     " moved AS ("
-    " UPDATE consultations AS c SET last_seq = g.seq"
+    " UPDATE consultations AS c SET last_seq = c.last_seq + g.seq - g.was"
     " FROM unnest($10::int[], $11::int[], $12::int[], $13::text[], $14::int[], $15::int[])"
     " AS g(id, seq, was, state, reader_id, assignee_id), locked"
-    " WHERE c.id = g.id AND locked.id = g.id AND c.last_seq = g.was AND c.state = g.state"
+    " WHERE c.id = g.id AND locked.id = g.id AND c.state = g.state"
     " AND c.reader_id = g.reader_id AND c.assignee_id IS NOT DISTINCT FROM g.assignee_id"
-    " RETURNING c.id),"
+    " RETURNING c.id, c.last_seq - g.seq AS shift),"
     " ins AS ("
-    + _PG_INSERT_MESSAGES.format(only=" WHERE v.c1 IN (SELECT id FROM moved)")
+    + _PG_INSERT_MESSAGES.format(seq="c2 + moved.shift", join=" JOIN moved ON moved.id = v.c1")
     + "){ledger}"
-    " SELECT id FROM moved"
+    " SELECT id, shift FROM moved"
 )
 _PG_GUARDED = _PG_GUARDED_TEMPLATE.format(ledger="")
 _PG_GUARDED_WITH_LEDGER = _PG_GUARDED_TEMPLATE.format(
     ledger=(
         f", led AS (INSERT INTO delivery_ledger ({LEDGER_COLUMNS})"  # noqa: S608 (constant)
-        f" SELECT * FROM unnest({_ledger_arrays(16)}) AS l({LEDGER_COLUMNS})"
-        " WHERE l.consultation_id IN (SELECT id FROM moved))"
+        f" SELECT {_LEDGER_SHIFTED} FROM unnest({_ledger_arrays(16)}) AS l({LEDGER_COLUMNS})"
+        " JOIN moved ON moved.id = l.consultation_id)"
     )
 )
 
 
-#: After a link failure with a guarded write in flight: what is stored at the planned seqs.
+#: After a link failure with a guarded write in flight: the messages of the batch's
+#: consultations stored after the seqs its plan started from, with the batch's time. A batch's
+#: messages all carry the time it was planned at, to the microsecond.
 _PG_CHECK = (
     "SELECT m.consultation_id, m.seq, m.client_msg_id, m.author_kind, m.author_id, m.body"
-    " FROM messages m JOIN unnest($1::int[], $2::int[]) AS k(cid, seq)"
-    " ON m.consultation_id = k.cid AND m.seq = k.seq"
+    " FROM messages m JOIN unnest($1::int[], $2::int[]) AS k(cid, was)"
+    " ON m.consultation_id = k.cid AND m.seq > k.was"
+    " WHERE m.created_at = $3 ORDER BY m.consultation_id, m.seq"
 )
 
 
@@ -602,9 +623,11 @@ class AsyncpgWriter:
     and plans each batch from what it remembers of its consultations (their last ``seq``,
     state, reader and assignee, as of its own last write or read):
 
-    1. From memory: one guarded statement writes the batch and commits. A consultation that
-       changed meanwhile (another node wrote to it, it was transferred or closed) does not
-       move, and none of its messages go in.
+    1. From memory: one guarded statement writes the batch and commits. Where another node
+       stored messages meanwhile (the reader on one node, the consultant on the other),
+       PostgreSQL gives the batch's messages the seqs after them. A consultation that was
+       transferred, closed or reassigned meanwhile does not move, and none of its messages
+       go in.
     2. Those, and consultations the writer does not know or would refuse, are read afresh
        (with the stored messages matching their client ids: retries) and written under the
        guard again: two round trips.
@@ -626,6 +649,8 @@ class AsyncpgWriter:
         self.committing = False
         #: Batches by how far they went (1, 2 or 3 above), for tests and the bench.
         self.paths: Counter[str] = Counter()
+        #: Guarded writes whose seqs PostgreSQL moved past another node's messages.
+        self.shifted = 0
 
     async def _connection(self) -> Any:
         import asyncpg
@@ -640,6 +665,8 @@ class AsyncpgWriter:
                     # table was small, that plan scans the whole table for the client ids
                     # (measured: the writer's backend at 70 % CPU within a minute of load).
                     # Planned with each batch's own values, the lookups stay on the indexes.
+                    # A kept plan of the guarded write would save its planning only while the
+                    # tables are small (`bench/pg_writer.py`).
                     "plan_cache_mode": "force_custom_plan",
                 },
             )
@@ -714,10 +741,12 @@ class AsyncpgWriter:
             if any(c not in self._known for c in cids):
                 return todo
             holders = [self._known[c] for c in plan.with_stored([])]
-        rows, moved = plan.assign(holders, self._now())
+        now = self._now()
+        rows, moved = plan.assign(holders, now)
         if not fresh and any(isinstance(r, DeskError) for r in plan.results):
             return todo  # a refusal is only ever made from a fresh read
-        ok: set[int] = set()
+        #: The consultations that moved, each with how far PostgreSQL moved its seqs.
+        ok: dict[int, int] = {}
         if moved:
             was = {h.id: h for h in holders}
             guard = sorted(moved)
@@ -737,7 +766,7 @@ class AsyncpgWriter:
             pg = await self._connection()
             self.committing = True
             try:
-                ok = {r["id"] for r in await pg.fetch(sql, *args)}
+                ok = {r["id"]: r["shift"] for r in await pg.fetch(sql, *args)}
             except asyncpg.UniqueViolationError:
                 # A client id stored since (a retry stored through another node, or racing
                 # in at once): nothing of this statement was applied; the locked path reads
@@ -752,14 +781,18 @@ class AsyncpgWriter:
                 # The link failed with the commit in flight: look on a new connection.
                 pg.terminate()
                 self._conn = None
-                ok = await self._applied(rows)
+                ok = await self._applied(rows, was, now)
             self.committing = False
+            shifted = {cid: by for cid, by in ok.items() if by}
+            if shifted:
+                self.shifted += 1
+                plan.shift(shifted)
             for cid, seq in guard:
                 if cid in ok:
-                    self._remember(was[cid]._replace(last_seq=seq))
+                    self._remember(was[cid]._replace(last_seq=seq + ok[cid]))
                 else:
                     self._known.pop(cid, None)
-        conflicted = {cid for cid, _ in moved} - ok
+        conflicted = {cid for cid, _ in moved} - ok.keys()
         left = []
         for i, res in zip(todo, plan.finish(), strict=True):
             if drafts[i].consultation_id in conflicted:
@@ -768,27 +801,39 @@ class AsyncpgWriter:
                 results[i] = res
         return left
 
-    async def _applied(self, rows: Sequence[StoredMessage]) -> set[int]:
-        """The consultations whose planned rows are stored as planned (a statement is all or
-        nothing, but each consultation's guard holds or fails on its own)."""
-        pg = await self._connection()
-        found = {
-            (r["consultation_id"], r["seq"]): r
-            for r in await pg.fetch(
-                _PG_CHECK, [m.consultation_id for m in rows], [m.seq for m in rows]
-            )
-        }
-        mine: dict[int, bool] = {}
+    async def _applied(
+        self, rows: Sequence[StoredMessage], was: dict[int, Holder], at: datetime
+    ) -> dict[int, int]:
+        """The consultations whose planned rows are stored (a statement is all or nothing, but
+        each consultation's guard holds or fails on its own), each with the shift its seqs
+        were stored at: the planned rows, in order, after the planned ``last_seq``, with the
+        batch's time."""
+        planned: dict[int, list[StoredMessage]] = defaultdict(list)
         for m in rows:
-            r = found.get((m.consultation_id, m.seq))
-            same = r is not None and (
+            planned[m.consultation_id].append(m)
+        cids = sorted(planned)
+        pg = await self._connection()
+        found: dict[int, dict[int, Any]] = defaultdict(dict)
+        for r in await pg.fetch(_PG_CHECK, cids, [was[c].last_seq for c in cids], at):
+            found[r["consultation_id"]][r["seq"]] = r
+
+        def same(r: Any, m: StoredMessage) -> bool:
+            return r is not None and (
                 r["client_msg_id"],
                 r["author_kind"],
                 r["author_id"],
                 r["body"],
             ) == (m.client_msg_id, m.author_kind, m.author_id, m.body)
-            mine[m.consultation_id] = mine.get(m.consultation_id, True) and same
-        return {cid for cid, yes in mine.items() if yes}
+
+        applied: dict[int, int] = {}
+        for cid, mine in planned.items():
+            there = found[cid]
+            for seq in there:
+                by = seq - mine[0].seq
+                if by >= 0 and all(same(there.get(m.seq + by), m) for m in mine):
+                    applied[cid] = by
+                    break
+        return applied
 
     async def _locked(self, pg: Any, drafts: Sequence[Draft]) -> list[Result]:
         plan = Plan(drafts)
