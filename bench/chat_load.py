@@ -998,6 +998,14 @@ def print_probe(p: dict[str, Any]) -> None:
     print(f"    collections: {gcs or 'none'}")
     print(f"    store.post wait: {dist(p['store_post_s'])}")
     print(f"    batch write: {dist(p['batch_write_s'])}; size {dist(p['batch_size'], 1, 'msgs')}")
+    paths = p.get("writer_paths") or {}
+    if paths:
+        total = sum(paths.values())
+        shares = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(paths.items()))
+        print(
+            f"    writer's batches by path: {shares} of {total:,}; "
+            f"{p.get('writer_shifted', 0):,} moved past another node's messages"
+        )
     print(f"    relay (bus publish of a message): {dist(p['publish_message_s'])}")
     if p["slow_callbacks"]:
         print("    callbacks of 2 ms or more, by total time:")

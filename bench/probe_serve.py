@@ -9,7 +9,8 @@ SIGUSR1 starts recording, SIGUSR2 stops it and writes JSON to the file named by
 - the loop's lag: how late a 2 ms timer fires, which is what any message arriving then waits;
 - every garbage collection's pause, by generation;
 - the message store: how long ``MessageStore.post`` waits (queue plus batch write), each batch
-  write's time and size;
+  write's time and size, and the writer's batches by the path they took (on PostgreSQL: from
+  memory in one round trip, after a read, or locked);
 - the event bus: how long ``EventBus.publish`` of a ``MessagePosted`` takes (the relay's emits,
   and in the shared setup the publishes to Redis).
 
@@ -27,7 +28,7 @@ import os
 import signal
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from aiohttp import web
@@ -61,6 +62,10 @@ class Probe:
         self.batch_times: list[float] = []
         self.batch_sizes: list[int] = []
         self.publish_times: list[float] = []
+        #: The writer's batches by path (remembered, read, locked; loop, thread, ...).
+        self.paths: Counter[str] = Counter()
+        #: Batches whose seqs PostgreSQL moved past another node's messages.
+        self.shifted = 0
 
     def start(self) -> None:
         self.reset()
@@ -87,6 +92,8 @@ class Probe:
             "batch_write_s": summary(self.batch_times),
             "batch_size": summary([float(n) for n in self.batch_sizes]),
             "publish_message_s": summary(self.publish_times),
+            "writer_paths": dict(self.paths),
+            "writer_shifted": self.shifted,
         }
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
@@ -167,6 +174,9 @@ def install() -> None:
     write = MessageStore._write
 
     async def timed_write(self: MessageStore, batch: list[Any]) -> Any:
+        writer = self._writer
+        paths: Counter[str] = getattr(writer, "paths", None) or Counter()
+        before, shifted = paths.copy(), getattr(writer, "shifted", 0)
         t0 = time.perf_counter()
         try:
             return await write(self, batch)
@@ -174,6 +184,8 @@ def install() -> None:
             if PROBE.active:
                 PROBE.batch_times.append(time.perf_counter() - t0)
                 PROBE.batch_sizes.append(len(batch))
+                PROBE.paths.update(paths - before)
+                PROBE.shifted += getattr(writer, "shifted", 0) - shifted
 
     MessageStore._write = timed_write  # type: ignore[method-assign]
 
