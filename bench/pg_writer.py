@@ -16,11 +16,13 @@ more than the one guarded statement (a read first, or the locked path):
 - **re-planned**: the same again on new connections.
 
 Each case runs with the desk's writer (every statement planned with its call's values,
-``plan_cache_mode = force_custom_plan``) and with PostgreSQL's default plan caching, which
-keeps a generic plan of a prepared statement after five runs. The run prints how many runs of
-the guarded write used a kept generic plan (``pg_prepared_statements``). A kept plan saves the
-planning only while it is chosen, and a plan kept from nearly empty tables scans the
-consultations table once it has grown.
+``plan_cache_mode = force_custom_plan``) and with two ways of keeping plans: PostgreSQL's
+default (a generic plan of a prepared statement after five runs), and generic plans from the
+first run with sequential scans, hash and merge joins priced out. The run prints how many runs
+of the guarded write used a kept generic plan (``pg_prepared_statements``). A kept plan saves
+the planning, but a plan kept from nearly empty tables reaches the consultations by a scan
+(the default) or by the state index (the other), and costs more than planning once the
+table has grown.
 
     .venv/bin/python bench/pg_writer.py                  # 4,000 batches per case (~1 min)
     .venv/bin/python bench/pg_writer.py --batches 10000 --grow 200000
@@ -39,7 +41,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from uuid import uuid4
 
 import asyncpg
@@ -64,12 +66,27 @@ class KeptPlanWriter(AsyncpgWriter):
     """The writer with PostgreSQL's default plan caching (``plan_cache_mode = auto``): after
     five runs of a prepared statement, a generic plan kept for the connection's life."""
 
+    settings: ClassVar[dict[str, str]] = {}
+
     async def _connection(self) -> Any:
         if self._conn is None or self._conn.is_closed():
             self._conn = await asyncpg.connect(
-                self._dsn, server_settings={"application_name": WRITER_APPLICATION_NAME}
+                self._dsn,
+                server_settings={"application_name": WRITER_APPLICATION_NAME, **self.settings},
             )
         return self._conn
+
+
+class KeyPlanWriter(KeptPlanWriter):
+    """Generic plans from the first run, with sequential scans, hash and merge joins priced
+    out, in the hope that every lookup goes by its key (it does not: see the module's doc)."""
+
+    settings: ClassVar[dict[str, str]] = {
+        "plan_cache_mode": "force_generic_plan",
+        "enable_seqscan": "off",
+        "enable_hashjoin": "off",
+        "enable_mergejoin": "off",
+    }
 
 
 def backend_cpu(pid: int) -> float:
@@ -292,6 +309,7 @@ async def main() -> None:
     for label, kind in (
         ("the desk's writer: every statement planned afresh (force_custom_plan)", AsyncpgWriter),
         ("plans kept (plan_cache_mode = auto)", KeptPlanWriter),
+        ("generic plans, no seq scan, hash or merge join", KeyPlanWriter),
     ):
         r = await case(kind, args)
         print(f"  {label}:")
