@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,9 +13,12 @@ from desk.bus import EventBus
 from desk.clock import Clock
 from desk.delivery.storage import FileStorage
 from desk.directory import ConsultantInfo, Directory
+from desk.groupcommit import GroupCommit
 from desk.settings import Settings
 from desk.shared.base import SharedState
 from transcripts.store import MessageStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,3 +43,31 @@ class Desk:
     local_staff: dict[int, ConsultantInfo] = field(default_factory=dict)
     local_reader_consultations: dict[str, set[int]] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    #: Readers' departures, recorded in the shared state together: when a node's readers drop
+    #: at once (a network blip, a node shutting down), a few writes instead of one each, which
+    #: would queue for the bounded Redis pool past its timeout.
+    departures: GroupCommit[tuple[frozenset[int], float]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.departures = GroupCommit(self._record_departures, track=self.background)
+
+    async def reader_left(self, consultation_ids: set[int]) -> None:
+        """The grace period of these chats counts from now: their reader's socket has gone."""
+        if consultation_ids:
+            await self.departures.add((frozenset(consultation_ids), self.clock.now()))
+
+    async def _record_departures(self, items: list[tuple[frozenset[int], float]]) -> None:
+        # One time for the batch, the latest: a reader gets at most the batch's few
+        # milliseconds more of grace.
+        ids: set[int] = set().union(*(c for c, _ in items))
+        try:
+            await self.state.reader_seen(ids, max(t for _, t in items))
+        except Exception:
+            # Not fatal: while the socket was here, the node's beat refreshed the time every
+            # few seconds, and the grace period counts from that beat instead.
+            log.warning(
+                "could not record readers' departures",
+                extra={"consultations": len(ids)},
+                exc_info=True,
+            )
+

@@ -102,7 +102,7 @@ class ReaderNamespace(DeskNamespace):
         cids = self.desk.local_reader_consultations.pop(sid, set())
         if s is not None and cids:
             # The grace period counts from the last moment the reader was here.
-            await self.desk.state.reader_seen(cids, self.desk.clock.now())
+            await self.desk.reader_left(cids)
         log.info("reader disconnected", extra={"sid": sid, "reason": str(reason)})
 
     def _session(self, sid: str) -> ReaderSession:

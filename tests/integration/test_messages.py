@@ -195,6 +195,38 @@ async def test_reader_gone_past_grace_is_abandoned(node: Node, clock: ManualCloc
     assert state["ended_by"] == "system"
 
 
+async def test_readers_leaving_at_once_are_recorded_together(
+    any_node: Node, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A node's readers all drop at once (a network blip): their departures go to the shared
+    state in a few writes, not one each (which would queue for the bounded Redis pool past its
+    timeout), and a failed write is logged once, never raised into the disconnect handlers."""
+    desk = any_node.desk
+    real = desk.state.reader_seen
+    calls: list[int] = []
+
+    async def counted(ids: set[int], now: float) -> None:
+        calls.append(len(set(ids)))
+        await asyncio.sleep(0.01)  # a write in flight while more readers leave
+        await real(ids, now)
+
+    monkeypatch.setattr(desk.state, "reader_seen", counted)
+    base = 900_000
+    await asyncio.gather(*[desk.reader_left({base + i}) for i in range(300)])
+    assert sum(calls) == 300 and len(calls) <= 3, calls
+    seen = await desk.state.reader_last_seen(range(base, base + 300))
+    assert set(seen) == set(range(base, base + 300))
+
+    async def down(ids: set[int], now: float) -> None:
+        raise ConnectionError("No connection available.")
+
+    monkeypatch.setattr(desk.state, "reader_seen", down)
+    with caplog.at_level(logging.WARNING, logger="desk.context"):
+        await asyncio.gather(*[desk.reader_left({base + 1000 + i}) for i in range(100)])
+    warned = [r for r in caplog.records if r.getMessage() == "could not record readers' departures"]
+    assert 1 <= len(warned) <= 2
+
+
 async def _no_local_readers(node: Node) -> bool:
     return not node.desk.local_reader_consultations
 
