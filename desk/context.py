@@ -70,4 +70,3 @@ class Desk:
                 extra={"consultations": len(ids)},
                 exc_info=True,
             )
-
