@@ -127,6 +127,9 @@ def callback_name(handle: asyncio.Handle) -> str:
     owner = getattr(cb, "__self__", None)
     if isinstance(owner, asyncio.Task):
         coro = owner.get_coro()
+        name = owner.get_name()
+        if name.startswith("job:"):  # a scheduled job (desk/scheduler.py names them)
+            return f"task {name}"
         return f"task {getattr(coro, '__qualname__', repr(coro))}"
     return getattr(cb, "__qualname__", None) or repr(cb)[:80]
 

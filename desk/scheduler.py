@@ -58,6 +58,9 @@ class DeskScheduler:
             async def run() -> None:
                 task = asyncio.current_task()
                 if task is not None:
+                    # APScheduler's tasks all run the same wrapper: the name tells them apart
+                    # in asyncio's debug output and in bench/probe_serve.py.
+                    task.set_name(f"job:{name}")
                     self._running.add(task)
                 try:
                     await fn()
