@@ -15,14 +15,15 @@ for: the consultant's) and ``origin`` (the readers' library).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar, Unpack
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Row, Select, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.context import Desk
@@ -40,6 +41,7 @@ ROLLUP_SECONDS = 30.0
 DIRTY_PER_RUN = 62
 
 Key = tuple[str, int]
+T = TypeVar("T")
 
 
 def day_bounds(zone: ZoneInfo, day: date) -> tuple[datetime, datetime]:
@@ -67,24 +69,24 @@ async def _day_figures(s: AsyncSession, desk: Desk, day: date) -> dict[Key, Figu
         if origin is not None:
             yield ("origin", origin)
 
-    facts = await s.execute(
-        select(
-            ConsultationFact.consultant_id,
-            ConsultationFact.serving_library_id,
-            ConsultationFact.library_id,
-            ConsultationFact.first_assigned_at,
-            ConsultationFact.wait_seconds,
-            ConsultationFact.first_reply_seconds,
-            ConsultationFact.outcome,
-            ConsultationFact.transfers,
-            ConsultationFact.overflow,
-            ConsultationFact.duration_seconds,
-            ConsultationFact.reader_messages,
-            ConsultationFact.consultant_messages,
-            ConsultationFact.rating,
-        ).where(ConsultationFact.day == day.isoformat())
-    )
-    for (
+    # A busy day holds thousands of facts: they are read and counted a partition at a time,
+    # with a turn for the chats between partitions.
+    facts = select(
+        ConsultationFact.consultant_id,
+        ConsultationFact.serving_library_id,
+        ConsultationFact.library_id,
+        ConsultationFact.first_assigned_at,
+        ConsultationFact.wait_seconds,
+        ConsultationFact.first_reply_seconds,
+        ConsultationFact.outcome,
+        ConsultationFact.transfers,
+        ConsultationFact.overflow,
+        ConsultationFact.duration_seconds,
+        ConsultationFact.reader_messages,
+        ConsultationFact.consultant_messages,
+        ConsultationFact.rating,
+    ).where(ConsultationFact.day == day.isoformat())
+    async for (
         consultant,
         serving,
         origin,
@@ -98,7 +100,7 @@ async def _day_figures(s: AsyncSession, desk: Desk, day: date) -> dict[Key, Figu
         reader_msgs,
         consultant_msgs,
         rating,
-    ) in facts:
+    ) in _rows(s, facts):
         for k in keys(consultant, serving, origin):
             f = out[k]
             f.consultations += 1
@@ -173,7 +175,37 @@ async def _day_figures(s: AsyncSession, desk: Desk, day: date) -> dict[Key, Figu
     return {k: f for k, f in out.items() if not f.empty()}
 
 
-def _load(row: StatsDaily | StatsMonthly) -> Figures:
+#: Rows fetched or handled at a time before the job gives the event loop a turn: the job
+#: shares its node's loop with the chats, and a day's thousands of facts or its row per
+#: consultant and library handled in one go would hold every chat up for tens of
+#: milliseconds (bench/rollup.py measures it).
+PARTITION = 50
+#: Rows written a statement at a time: the ORM's bulk statements take some 0.1 ms a row to
+#: prepare, on the loop.
+WRITE_PARTITION = 40
+
+
+async def _rows(
+    s: AsyncSession, stmt: Select[Unpack[tuple[Any, ...]]]
+) -> AsyncIterator[Row[Unpack[tuple[Any, ...]]]]:
+    """The statement's rows, fetched a partition at a time with a turn for the loop after
+    each."""
+    result = await s.stream(stmt.execution_options(yield_per=PARTITION))
+    async for part in result.partitions():
+        for row in part:
+            yield row
+        await asyncio.sleep(0)
+
+
+async def _turns(items: Iterable[T]) -> AsyncIterator[T]:
+    """``items``, with a turn for the loop after every partition of them."""
+    for i, item in enumerate(items, 1):
+        yield item
+        if i % PARTITION == 0:
+            await asyncio.sleep(0)
+
+
+def _load(row: Any) -> Figures:
     f = Figures()
     f.add(row)
     return f
@@ -188,26 +220,27 @@ async def rebuild_day(desk: Desk, day: date) -> int:
     async with desk.reads() as s:
         mark = await s.scalar(select(StatsDirtyDay.version).where(StatsDirtyDay.day == iso))
         new = await _day_figures(s, desk, day)
+    new_columns = {k: f.columns() async for k, f in _turns(new.items())}
     async with desk.sessions.begin() as s:
         await _lock_month(s, desk, month)
+        # Plain rows, not ORM objects: a day has a row per consultant and library.
+        old = {
+            (r.dim, r.key): _load(r)
+            async for r in _rows(s, select(*StatsDaily.__table__.c).where(StatsDaily.day == iso))
+        }
+        # Only the rows whose figures changed are written (on a busy day most keys stand
+        # still between two runs), in bulk statements rather than one ORM object a row.
+        changed = {
+            k
+            async for k in _turns(set(new) | set(old))
+            if k not in new or k not in old or new_columns[k] != old[k].columns()
+        }
         if mark is not None:
             # Only the mark seen before reading: one made since stays for the next run. In
             # this transaction, so a rebuild that fails keeps it.
             await s.execute(
                 delete(StatsDirtyDay).where(StatsDirtyDay.day == iso, StatsDirtyDay.version == mark)
             )
-        old = {
-            (r.dim, r.key): _load(r)
-            for r in (await s.scalars(select(StatsDaily).where(StatsDaily.day == iso))).all()
-        }
-        # Only the rows whose figures changed are written (on a busy day most keys stand
-        # still between two runs), in bulk statements rather than one ORM object a row: the
-        # job shares its node's event loop with the chats.
-        changed = {
-            k
-            for k in set(new) | set(old)
-            if k not in new or k not in old or new[k].columns() != old[k].columns()
-        }
         if not changed:
             return len(new)
         await _write_rows(
@@ -219,14 +252,15 @@ async def rebuild_day(desk: Desk, day: date) -> int:
         )
         months = {
             (r.dim, r.key): r
-            for r in (
-                await s.scalars(
-                    select(StatsMonthly).where(StatsMonthly.month == month).with_for_update()
-                )
-            ).all()
+            async for r in _rows(
+                s,
+                select(*StatsMonthly.__table__.c)
+                .where(StatsMonthly.month == month)
+                .with_for_update(),
+            )
         }
         totals: dict[Key, Figures | None] = {}
-        for k in changed:
+        async for k in _turns(changed):
             row = months.get(k)
             total = _load(row) if row is not None else Figures()
             if k in old:
@@ -247,24 +281,28 @@ async def _write_rows(
     existing: set[Key],
 ) -> None:
     """Set one period's rows of ``period``'s table by key: ``None`` deletes the row; the
-    rest are updated where they exist and inserted where not, each kind in one statement."""
+    rest are updated where they exist and inserted where not, in bulk statements of a
+    partition each."""
     model = period.class_
     name = period.key
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
-    for k, f in figures.items():
+    gone: list[Key] = []
+    async for k, f in _turns(figures.items()):
         if f is None:
             if k in existing:
-                await s.execute(
-                    delete(model).where(period == value, model.dim == k[0], model.key == k[1])
-                )
+                gone.append(k)
             continue
         row = {name: value, "dim": k[0], "key": k[1], **f.columns()}
         (updates if k in existing else inserts).append(row)
-    if updates:
-        await s.execute(update(model), updates)
-    if inserts:
-        await s.execute(insert(model), inserts)
+    for k in gone:
+        await s.execute(delete(model).where(period == value, model.dim == k[0], model.key == k[1]))
+    for i in range(0, len(updates), WRITE_PARTITION):
+        await s.execute(update(model), updates[i : i + WRITE_PARTITION])
+        await asyncio.sleep(0)
+    for i in range(0, len(inserts), WRITE_PARTITION):
+        await s.execute(insert(model), inserts[i : i + WRITE_PARTITION])
+        await asyncio.sleep(0)
 
 
 async def _lock_month(s: AsyncSession, desk: Desk, month: str) -> None:

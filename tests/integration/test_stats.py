@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select, text
 
 from desk.app import SIO_KEY
@@ -19,6 +20,7 @@ from desk.clock import ManualClock
 from desk.models import Consultant as ConsultantRow
 from desk.models import Consultation, LedgerEntry, Library, Ticket
 from desk.models import Reader as ReaderRow
+from stats import rollup
 from stats.models import ConsultationFact, StatsDaily, StatsMonthly
 from stats.rollup import rebuild_range, run_rollup
 from tests.harness import EMBED_ORIGIN, Consultant, Node, Reader
@@ -560,10 +562,17 @@ async def _rollup_rows(node: Node) -> dict[tuple[str, str, int], dict[str, Any]]
     return out
 
 
-async def test_rows_moved_by_a_correction_equal_a_rebuild_from_scratch(any_node: Node) -> None:
+@pytest.mark.parametrize("partition", [None, 1], ids=["partitions", "a-row-at-a-time"])
+async def test_rows_moved_by_a_correction_equal_a_rebuild_from_scratch(
+    any_node: Node, partition: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The job writes only what changed: a chat moved to another consultant (and another
     serving library) takes rows away, changes some and adds others, by day and by month, and
-    the result is what rebuilding everything from nothing gives."""
+    the result is what rebuilding everything from nothing gives. The same when the job
+    reads, counts and writes a row at a time between its turns for the event loop."""
+    if partition is not None:
+        monkeypatch.setattr(rollup, "PARTITION", partition)
+        monkeypatch.setattr(rollup, "WRITE_PARTITION", partition)
     ids = await _fixture(any_node)
     async with any_node.desk.sessions.begin() as s:
         facts = (
