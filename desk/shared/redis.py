@@ -36,6 +36,11 @@ from redis.typing import EncodableT, FieldT
 from desk.shared.base import CLAIM_TTL, PRESENCE_TTL, Presence, QueueEntry
 
 _OFFSET = 1 << 63
+#: Members per command, and consultants per pipeline, when a call covers many: a command
+#: over thousands of members takes tens of milliseconds to encode and decode on the event
+#: loop, and the loop gets a turn between two smaller ones.
+_CHUNK = 500
+_PRESENCE_CHUNK = 100
 _MASK64 = (1 << 64) - 1
 
 # -- Lua scripts ---------------------------------------------------------------------------
@@ -373,19 +378,19 @@ class RedisState:
 
     async def presences(self) -> list[Presence]:
         ids = sorted(int(c) for c in await self._r.smembers(self._ids_key()))
-        if not ids:
-            return []
-        # One round trip for everybody: HGETALL + ZCARD per consultant.
-        async with self._r.pipeline(transaction=True) as pipe:
-            for cid in ids:
-                pipe.hgetall(self._presence_key(cid))
-                pipe.zcard(self._held_key(cid))
-            replies: list[Any] = await pipe.execute()
         out: list[Presence] = []
-        for i, cid in enumerate(ids):
-            p = self._to_presence(cid, replies[2 * i], int(replies[2 * i + 1]))
-            if p is not None:  # dropped between SMEMBERS and the pipeline
-                out.append(p)
+        # A round trip per hundred consultants: HGETALL + ZCARD each.
+        for start in range(0, len(ids), _PRESENCE_CHUNK):
+            chunk = ids[start : start + _PRESENCE_CHUNK]
+            async with self._r.pipeline(transaction=True) as pipe:
+                for cid in chunk:
+                    pipe.hgetall(self._presence_key(cid))
+                    pipe.zcard(self._held_key(cid))
+                replies: list[Any] = await pipe.execute()
+            for i, cid in enumerate(chunk):
+                p = self._to_presence(cid, replies[2 * i], int(replies[2 * i + 1]))
+                if p is not None:  # dropped between SMEMBERS and the pipeline
+                    out.append(p)
         return out
 
     # -- queue ------------------------------------------------------------------------------
@@ -490,16 +495,23 @@ class RedisState:
 
     # -- readers ----------------------------------------------------------------------------
     async def reader_seen(self, consultation_ids: Iterable[int], now: float) -> None:
-        mapping: dict[str, float] = {str(int(c)): float(now) for c in consultation_ids}
-        if mapping:
-            await self._r.zadd(self._readers_key(), mapping)
+        members = [str(int(c)) for c in consultation_ids]
+        at = float(now)
+        for start in range(0, len(members), _CHUNK):
+            await self._r.zadd(
+                self._readers_key(), dict.fromkeys(members[start : start + _CHUNK], at)
+            )
 
     async def reader_last_seen(self, consultation_ids: Iterable[int]) -> dict[int, float]:
         ids = list(dict.fromkeys(int(c) for c in consultation_ids))
         if not ids:
             return {}
-        scores = await self._r.zmscore(self._readers_key(), [str(c) for c in ids])
-        return {c: float(s) for c, s in zip(ids, scores, strict=True) if s is not None}
+        out: dict[int, float] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            scores = await self._r.zmscore(self._readers_key(), [str(c) for c in chunk])
+            out.update((c, float(s)) for c, s in zip(chunk, scores, strict=True) if s is not None)
+        return out
 
     async def reader_forget(self, consultation_id: int) -> None:
         await self._r.zrem(self._readers_key(), str(int(consultation_id)))

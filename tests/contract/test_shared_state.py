@@ -428,6 +428,28 @@ async def test_readers(state: SharedState) -> None:
     assert await state.reader_last_seen(iter([3])) == {3: T0 + 0.25}
 
 
+async def test_a_whole_node_of_readers_and_consultants(state: SharedState) -> None:
+    """Thousands of readers and hundreds of consultants at once (Redis takes them in several
+    commands): every one is recorded and read back, the duplicates once."""
+    ids = list(range(1, 2_502))
+    await state.reader_seen([*ids, 7, 7], T0)
+    await state.reader_seen(ids[1000:1100], T0 + 1)
+    seen = await state.reader_last_seen([*ids, 9_999, 7])
+    assert len(seen) == len(ids)
+    assert seen == {i: T0 + 1 if 1000 <= i - 1 < 1100 else T0 for i in ids}
+    for c in range(1, 251):
+        await state.put_presence(
+            c, library_id=c % 3, languages=["zh-CN"], capacity=c % 5 + 1, status="online", now=T0
+        )
+    await state.hold(5, 201, T0)
+    people = await state.presences()
+    assert [p.consultant_id for p in people] == list(range(1, 251))
+    assert [(p.library_id, p.capacity) for p in people] == [
+        (c % 3, c % 5 + 1) for c in range(1, 251)
+    ]
+    assert [p.load for p in people if p.load] == [1] and people[200].load == 1
+
+
 # -- run once ------------------------------------------------------------------------------
 
 
