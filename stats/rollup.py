@@ -20,7 +20,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, delete, func, insert, select, text, update
@@ -186,8 +186,8 @@ WRITE_PARTITION = 40
 
 
 async def _rows(
-    s: AsyncSession, stmt: Select[Unpack[tuple[Any, ...]]]
-) -> AsyncIterator[Row[Unpack[tuple[Any, ...]]]]:
+    s: AsyncSession, stmt: Select[*tuple[Any, ...]]
+) -> AsyncIterator[Row[*tuple[Any, ...]]]:
     """The statement's rows, fetched a partition at a time with a turn for the loop after
     each."""
     result = await s.stream(stmt.execution_options(yield_per=PARTITION))
