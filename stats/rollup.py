@@ -297,12 +297,10 @@ async def _write_rows(
         (updates if k in existing else inserts).append(row)
     for k in gone:
         await s.execute(delete(model).where(period == value, model.dim == k[0], model.key == k[1]))
-    for i in range(0, len(updates), WRITE_PARTITION):
-        await s.execute(update(model), updates[i : i + WRITE_PARTITION])
-        await asyncio.sleep(0)
-    for i in range(0, len(inserts), WRITE_PARTITION):
-        await s.execute(insert(model), inserts[i : i + WRITE_PARTITION])
-        await asyncio.sleep(0)
+    for statement, rows in ((update(model), updates), (insert(model), inserts)):
+        for i in range(0, len(rows), WRITE_PARTITION):
+            await s.execute(statement, rows[i : i + WRITE_PARTITION])
+            await asyncio.sleep(0)
 
 
 async def _lock_month(s: AsyncSession, desk: Desk, month: str) -> None:
