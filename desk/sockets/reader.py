@@ -80,7 +80,6 @@ class ReaderNamespace(DeskNamespace):
         if reader_id is None:
             raise ConnectionRefusedError("unknown reader token", {"code": "auth_invalid"})
         self.sessions[sid] = ReaderSession(reader_id, library)
-        await self.enter_room(sid, reader_room(reader_id))
         async with self.desk.reads() as s:
             active = set(
                 (
@@ -95,6 +94,12 @@ class ReaderNamespace(DeskNamespace):
         self.desk.local_reader_consultations[sid] = active
         if active:
             await self.desk.state.reader_seen(active, self.desk.clock.now())
+        # The room last, with no await after it: python-socketio sends the namespace's
+        # CONNECT when this returns, and an emit to the room during an await after joining
+        # reached the widget before it. The widget then resumed from that message's seq and
+        # skipped the ones before it. A message stored before the join comes with the
+        # resume, which the client sends after CONNECT.
+        await self.enter_room(sid, reader_room(reader_id))
         log.info("reader connected", extra={"library": library.code, "sid": sid})
 
     async def disconnect(self, sid: str, reason: Any) -> None:
