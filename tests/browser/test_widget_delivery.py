@@ -141,6 +141,10 @@ async def test_reader_sends_a_screenshot_the_consultant_receives_it(
     live_desk: Node, host_site: HostSite, new_page: Any
 ) -> None:
     page = await new_page(await site(host_site, live_desk))
+    # Playwright turns on Chromium's file chooser interception when the first listener comes,
+    # asynchronously: a key pressed before it is on opens a native dialog that headless
+    # Chromium never closes, and no chooser event comes. A listener from the start keeps it on.
+    page.on("filechooser", lambda _chooser: None)
     wang = await consultant(live_desk)
     await open_widget(page)
     # Files only go into a chat under way.
