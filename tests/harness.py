@@ -139,16 +139,24 @@ class Client:
     sio: socketio.AsyncClient = field(
         default_factory=lambda: socketio.AsyncClient(reconnection=False)
     )
+    #: Event names in the order they arrived on the current socket, "connect" included.
+    arrivals: list[str] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         _CLIENTS.add(self)
+        self.arrivals = []
 
         async def any_event(event: str, *args: Any) -> None:
+            self.arrivals.append(event)
             self.events[event].append(args[0] if len(args) == 1 else args)
             self._changed.set()
 
+        async def connected() -> None:
+            self.arrivals.append("connect")
+
         self.sio.on("*", any_event, namespace=self.namespace)
+        self.sio.on("connect", connected, namespace=self.namespace)
 
     async def call(self, event: str, data: Any = None, *, timeout: float = WAIT_SECONDS) -> Any:
         args = {} if data is None else data

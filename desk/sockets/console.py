@@ -90,12 +90,17 @@ class ConsoleNamespace(DeskNamespace):
             known = await self.desk.state.presence(who.id)
             status = known.status if known is not None else "online"
         self.sessions[sid] = StaffSession(who, token_hash(token))
-        await self.enter_room(sid, staff_room(who.id))
-        await self.enter_room(sid, STAFF_ROOM)
         local = self.desk.local_consultants
         local[who.id] = local.get(who.id, 0) + 1
         self.desk.local_staff[who.id] = who
         await presence.consultant_connected(self.desk, who, status)
+        # The rooms last, with no await after them, as for readers: an event emitted to a
+        # room joined earlier would reach the console before the namespace's CONNECT, and the
+        # console would resume from it, skipping what it missed before. Whatever was emitted
+        # before the join (a message, an offer) comes back with the resume sent after CONNECT;
+        # the routing pass consultant_connected asks for runs after this returns.
+        await self.enter_room(sid, staff_room(who.id))
+        await self.enter_room(sid, STAFF_ROOM)
         log.info("consultant connected", extra={"consultant": who.id, "sid": sid})
 
     async def hang_up_ended_sessions(self, only: str | None = None) -> int:

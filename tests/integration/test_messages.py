@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
 from desk.clock import ManualClock
+from desk.actions import presence
 from desk.logs import QUIET_LOGGERS, setup_logging
 from desk.routing import sweeps
 from tests.harness import Consultant, Node, Reader
@@ -297,6 +299,54 @@ async def test_read_marks_come_back_with_the_consultation_on_resume(node: Node) 
     await wang.reconnect()
     resumed = await wang.ok("resume", {"consultations": [{"consultation_id": cid, "last_seq": 1}]})
     assert resumed["consultations"][0]["consultation"]["read"] == {"reader": 1, "staff": 0}
+
+
+async def test_nothing_reaches_a_reconnecting_console_before_its_connect(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message posted while the console's handshake runs is not delivered ahead of the
+    namespace's CONNECT (a console resumes from the last seq it holds, so an early message
+    would hide the ones it missed); the resume after CONNECT returns it."""
+    reader, wang, cid = await _chat(node)
+    assigned = await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == cid)
+    seen = assigned["messages"][-1]
+    original = presence.consultant_connected
+
+    async def reader_writes_meanwhile(*args: Any, **kwargs: Any) -> None:
+        await original(*args, **kwargs)
+        monkeypatch.setattr(presence, "consultant_connected", original)
+        await reader.say(cid, "握手期间的消息")
+
+    monkeypatch.setattr(presence, "consultant_connected", reader_writes_meanwhile)
+    await wang.reconnect()
+    assert wang.arrivals[:1] == ["connect"], wang.arrivals
+    resumed = await wang.ok(
+        "resume", {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"]}]}
+    )
+    bodies = [m["body"] for m in resumed["consultations"][0]["messages"]]
+    assert bodies == ["握手期间的消息"]
+
+
+async def test_nothing_reaches_a_reconnecting_reader_before_its_connect(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader, wang, cid = await _chat(node)
+    seen = await reader.wait_for("message", lambda m: m["consultation_id"] == cid)
+    state = node.desk.state
+    original = state.reader_seen
+
+    async def consultant_writes_meanwhile(*args: Any, **kwargs: Any) -> None:
+        await original(*args, **kwargs)
+        monkeypatch.setattr(state, "reader_seen", original)
+        await wang.say(cid, "握手期间的回复")
+
+    monkeypatch.setattr(state, "reader_seen", consultant_writes_meanwhile)
+    await reader.reconnect()
+    assert reader.arrivals[:1] == ["connect"], reader.arrivals
+    resumed = await reader.ok(
+        "resume", {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"]}]}
+    )
+    assert [m["body"] for m in resumed["consultations"][0]["messages"]] == ["握手期间的回复"]
 
 
 async def test_a_restarted_embedded_node_queues_waiting_chats_again(

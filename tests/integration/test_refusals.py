@@ -400,5 +400,7 @@ async def test_a_second_console_keeps_the_status_the_consultant_has(node: Node) 
         headers={"Origin": node.base, "Cookie": f"desk_session={wang.cookie}"},
         transports=["websocket"],
     )
-    seen = await phone.wait_for("presence")
-    assert seen["status"] == "busy"
+    resumed = await phone.ok("resume", {})
+    assert resumed["status"] == "busy"
+    told = await wang.wait_for("presence")  # the first console hears the second connect
+    assert told["status"] == "busy"
