@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from desk.clock import ManualClock
 from desk.actions import presence
+from desk.clock import ManualClock
 from desk.logs import QUIET_LOGGERS, setup_logging
 from desk.routing import sweeps
 from tests.harness import Consultant, Node, Reader
