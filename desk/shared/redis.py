@@ -24,6 +24,7 @@ expiry only garbage-collects it.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
@@ -197,6 +198,18 @@ return 1
 """
 )
 
+# KEYS: presence hash, holdings zset, for each consultant in turn
+# Every presence and its load in one reply, which hiredis parses in one go: a pipeline's
+# replies are read one by one in Python, about 60 us each, 30 ms for 500 consultants.
+_PRESENCES = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('HGETALL', KEYS[i])
+  out[#out + 1] = redis.call('ZCARD', KEYS[i + 1])
+end
+return out
+"""
+
 
 # -- encoding helpers ----------------------------------------------------------------------
 
@@ -239,6 +252,12 @@ def _parse_csv(text: str | None) -> frozenset[int]:
     return frozenset(int(part) for part in text.split(",") if part)
 
 
+@functools.lru_cache(maxsize=1024)
+def _languages(raw: str) -> tuple[str, ...]:
+    """A presence's languages; the same few lists come back on every read."""
+    return tuple(json.loads(raw))
+
+
 def _opt_float(text: str | None) -> float | None:
     return None if text is None or text == "" else float(text)
 
@@ -264,6 +283,7 @@ class RedisState:
         self._enqueue = client.register_script(_ENQUEUE)
         self._dequeue = client.register_script(_DEQUEUE)
         self._add_declined = client.register_script(_ADD_DECLINED)
+        self._presences = client.register_script(_PRESENCES)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, max_connections: int = 50) -> RedisState:
@@ -359,7 +379,7 @@ class RedisState:
         return Presence(
             consultant_id=consultant_id,
             library_id=int(h["library_id"]),
-            languages=tuple(json.loads(h["languages"])),
+            languages=_languages(h["languages"]),
             capacity=int(h["capacity"]),
             status=h["status"],
             connected=h.get("connected") == "1",
@@ -379,17 +399,19 @@ class RedisState:
     async def presences(self) -> list[Presence]:
         ids = sorted(int(c) for c in await self._r.smembers(self._ids_key()))
         out: list[Presence] = []
-        # A round trip per hundred consultants: HGETALL + ZCARD each.
+        # A script call per hundred consultants (each its presence hash and its load), so
+        # that Redis is never held long and the loop gets a turn between the calls.
         for start in range(0, len(ids), _PRESENCE_CHUNK):
             chunk = ids[start : start + _PRESENCE_CHUNK]
-            async with self._r.pipeline(transaction=True) as pipe:
-                for cid in chunk:
-                    pipe.hgetall(self._presence_key(cid))
-                    pipe.zcard(self._held_key(cid))
-                replies: list[Any] = await pipe.execute()
+            keys: list[str] = []
+            for cid in chunk:
+                keys += (self._presence_key(cid), self._held_key(cid))
+            replies: list[Any] = await self._presences(keys=keys)
             for i, cid in enumerate(chunk):
-                p = self._to_presence(cid, replies[2 * i], int(replies[2 * i + 1]))
-                if p is not None:  # dropped between SMEMBERS and the pipeline
+                flat = iter(replies[2 * i])  # HGETALL's field, value, field, value, ...
+                h = dict(zip(flat, flat, strict=True))
+                p = self._to_presence(cid, h, int(replies[2 * i + 1]))
+                if p is not None:  # dropped between SMEMBERS and the script
                     out.append(p)
         return out
 
