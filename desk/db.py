@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Row, Select, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,6 +25,19 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+async def stream_rows(
+    s: AsyncSession, stmt: Select[*tuple[Any, ...]], partition: int
+) -> AsyncIterator[Row[*tuple[Any, ...]]]:
+    """The statement's rows, fetched ``partition`` at a time with a turn for the loop after
+    each: a timed job reading thousands of rows at once holds the loop for tens of ms, which
+    every chat on the node waits out."""
+    result = await s.stream(stmt.execution_options(yield_per=partition))
+    async for part in result.partitions():
+        for row in part:
+            yield row
+        await asyncio.sleep(0)
 
 
 #: Execution option marking read-only work (see reader_engine).

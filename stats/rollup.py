@@ -23,10 +23,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.context import Desk
+from desk.db import stream_rows
 from desk.models import Consultant, LedgerEntry, Ticket
 from stats.figures import Figures
 from stats.models import ConsultationFact, Grade, StatsDaily, StatsDirtyDay, StatsMonthly
@@ -100,7 +101,7 @@ async def _day_figures(s: AsyncSession, desk: Desk, day: date) -> dict[Key, Figu
         reader_msgs,
         consultant_msgs,
         rating,
-    ) in _rows(s, facts):
+    ) in stream_rows(s, facts, PARTITION):
         for k in keys(consultant, serving, origin):
             f = out[k]
             f.consultations += 1
@@ -185,18 +186,6 @@ PARTITION = 50
 WRITE_PARTITION = 40
 
 
-async def _rows(
-    s: AsyncSession, stmt: Select[*tuple[Any, ...]]
-) -> AsyncIterator[Row[*tuple[Any, ...]]]:
-    """The statement's rows, fetched a partition at a time with a turn for the loop after
-    each."""
-    result = await s.stream(stmt.execution_options(yield_per=PARTITION))
-    async for part in result.partitions():
-        for row in part:
-            yield row
-        await asyncio.sleep(0)
-
-
 async def _turns(items: Iterable[T]) -> AsyncIterator[T]:
     """``items``, with a turn for the loop after every partition of them."""
     for i, item in enumerate(items, 1):
@@ -226,7 +215,9 @@ async def rebuild_day(desk: Desk, day: date) -> int:
         # Plain rows, not ORM objects: a day has a row per consultant and library.
         old = {
             (r.dim, r.key): _load(r)
-            async for r in _rows(s, select(*StatsDaily.__table__.c).where(StatsDaily.day == iso))
+            async for r in stream_rows(
+                s, select(*StatsDaily.__table__.c).where(StatsDaily.day == iso), PARTITION
+            )
         }
         # Only the rows whose figures changed are written (on a busy day most keys stand
         # still between two runs), in bulk statements rather than one ORM object a row.
@@ -252,11 +243,12 @@ async def rebuild_day(desk: Desk, day: date) -> int:
         )
         months = {
             (r.dim, r.key): r
-            async for r in _rows(
+            async for r in stream_rows(
                 s,
                 select(*StatsMonthly.__table__.c)
                 .where(StatsMonthly.month == month)
                 .with_for_update(),
+                PARTITION,
             )
         }
         totals: dict[Key, Figures | None] = {}

@@ -229,6 +229,42 @@ async def test_readers_leaving_at_once_are_recorded_together(
     assert 1 <= len(warned) <= 2
 
 
+async def test_the_reader_sweep_reads_the_active_chats_a_few_rows_at_a_time(
+    any_node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One row between turns for the loop: the sweep still sees every active chat, ends
+    those whose reader has gone and leaves the others; reconcile still counts every hold."""
+    monkeypatch.setattr(sweeps, "ROWS_PER_TURN", 1)
+    stay, wang, kept = await _chat(any_node)
+    gone = []
+    for _ in range(2):
+        r = await Reader.register(any_node.base, "demo-pl")
+        await r.connect()
+        cid = (await r.open("请帮我查一本书的馆藏"))["consultation"]["id"]
+        await wang.wait_for("chat.assigned", lambda a, cid=cid: a["consultation"]["id"] == cid)
+        await r.disconnect()
+        gone.append(cid)
+    await any_node.until(
+        lambda: _only_local_reader(any_node, kept), "the two readers' sockets closed"
+    )
+    await any_node.advance(100)
+    await sweeps.sweep_readers(any_node.desk)  # their grace starts
+    await any_node.advance(100)
+    assert await sweeps.sweep_readers(any_node.desk) == 2
+    for cid in gone:
+        await wang.wait_for(
+            "consultation", lambda c, cid=cid: c["id"] == cid and c["state"] == "abandoned"
+        )
+    assigned = await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == kept)
+    await sweeps.reconcile(any_node.desk)
+    held = await any_node.desk.state.holdings(assigned["consultation"]["assignee_id"])
+    assert set(held) == {kept}
+
+
+async def _only_local_reader(node: Node, cid: int) -> bool:
+    return list(node.desk.local_reader_consultations.values()) == [{cid}]
+
+
 async def _no_local_readers(node: Node) -> bool:
     return not node.desk.local_reader_consultations
 
