@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -337,30 +338,60 @@ async def test_read_marks_come_back_with_the_consultation_on_resume(node: Node) 
     assert resumed["consultations"][0]["consultation"]["read"] == {"reader": 1, "staff": 0}
 
 
+async def _write_during_handshake(
+    monkeypatch: pytest.MonkeyPatch,
+    owner: Any,
+    step: str,
+    client: Reader | Consultant,
+    cid: int,
+    last_seq: int,
+    write: Callable[[], Awaitable[Any]],
+) -> None:
+    """Reconnect ``client`` while ``owner.step``, awaited by its connect handler, also has the
+    other side post a message: no event may reach the client before its CONNECT (clients
+    resume from the last seq they hold, so an early message would hide the ones missed), and
+    the resume after CONNECT returns the message."""
+    original = getattr(owner, step)
+    fired: list[bool] = []
+
+    def in_the_handshake() -> bool:
+        # Not the old socket's departure (which may take the same step): the new socket's
+        # transport is up and its namespace not yet connected.
+        sio = client.sio
+        return sio.eio.state == "connected" and client.namespace not in sio.namespaces
+
+    async def and_a_message(*args: Any, **kwargs: Any) -> Any:
+        result = await original(*args, **kwargs)
+        if not fired and in_the_handshake():
+            fired.append(True)
+            await write()
+        return result
+
+    monkeypatch.setattr(owner, step, and_a_message)
+    await client.reconnect()
+    monkeypatch.setattr(owner, step, original)
+    assert fired, f"{step} was not awaited during the handshake"
+    assert client.arrivals[:1] == ["connect"], client.arrivals
+    resumed = await client.ok(
+        "resume", {"consultations": [{"consultation_id": cid, "last_seq": last_seq}]}
+    )
+    assert [m["body"] for m in resumed["consultations"][0]["messages"]] == ["握手期间的消息"]
+
+
 async def test_nothing_reaches_a_reconnecting_console_before_its_connect(
     node: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A message posted while the console's handshake runs is not delivered ahead of the
-    namespace's CONNECT (a console resumes from the last seq it holds, so an early message
-    would hide the ones it missed); the resume after CONNECT returns it."""
     reader, wang, cid = await _chat(node)
     assigned = await wang.wait_for("chat.assigned", lambda a: a["consultation"]["id"] == cid)
-    seen = assigned["messages"][-1]
-    original = presence.consultant_connected
-
-    async def reader_writes_meanwhile(*args: Any, **kwargs: Any) -> None:
-        await original(*args, **kwargs)
-        monkeypatch.setattr(presence, "consultant_connected", original)
-        await reader.say(cid, "握手期间的消息")
-
-    monkeypatch.setattr(presence, "consultant_connected", reader_writes_meanwhile)
-    await wang.reconnect()
-    assert wang.arrivals[:1] == ["connect"], wang.arrivals
-    resumed = await wang.ok(
-        "resume", {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"]}]}
+    await _write_during_handshake(
+        monkeypatch,
+        presence,
+        "consultant_connected",
+        wang,
+        cid,
+        assigned["messages"][-1]["seq"],
+        lambda: reader.say(cid, "握手期间的消息"),
     )
-    bodies = [m["body"] for m in resumed["consultations"][0]["messages"]]
-    assert bodies == ["握手期间的消息"]
 
 
 async def test_nothing_reaches_a_reconnecting_reader_before_its_connect(
@@ -368,21 +399,15 @@ async def test_nothing_reaches_a_reconnecting_reader_before_its_connect(
 ) -> None:
     reader, wang, cid = await _chat(node)
     seen = await reader.wait_for("message", lambda m: m["consultation_id"] == cid)
-    state = node.desk.state
-    original = state.reader_seen
-
-    async def consultant_writes_meanwhile(*args: Any, **kwargs: Any) -> None:
-        await original(*args, **kwargs)
-        monkeypatch.setattr(state, "reader_seen", original)
-        await wang.say(cid, "握手期间的回复")
-
-    monkeypatch.setattr(state, "reader_seen", consultant_writes_meanwhile)
-    await reader.reconnect()
-    assert reader.arrivals[:1] == ["connect"], reader.arrivals
-    resumed = await reader.ok(
-        "resume", {"consultations": [{"consultation_id": cid, "last_seq": seen["seq"]}]}
+    await _write_during_handshake(
+        monkeypatch,
+        node.desk.state,
+        "reader_seen",
+        reader,
+        cid,
+        seen["seq"],
+        lambda: wang.say(cid, "握手期间的消息"),
     )
-    assert [m["body"] for m in resumed["consultations"][0]["messages"]] == ["握手期间的回复"]
 
 
 async def test_a_restarted_embedded_node_queues_waiting_chats_again(
