@@ -249,7 +249,7 @@ async def test_the_reader_sweep_reads_the_active_chats_a_few_rows_at_a_time(
         lambda: _only_local_reader(any_node, kept), "the two readers' sockets closed"
     )
     await any_node.advance(100)
-    await sweeps.sweep_readers(any_node.desk)  # their grace starts
+    await sweeps.sweep_readers(any_node.desk)  # within the grace period: nothing ends yet
     await any_node.advance(100)
     assert await sweeps.sweep_readers(any_node.desk) == 2
     for cid in gone:
