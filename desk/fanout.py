@@ -88,7 +88,6 @@ class Fanout:
 
     async def message_posted(self, e: MessagePosted) -> None:
         m = e.message
-        data = m.to_client()
         # The sending socket learns the seq from its acknowledgement; the sender's other
         # sockets (another tab, another device) get it like everyone else.
         skip = e.sender_sid
@@ -98,14 +97,22 @@ class Fanout:
             skip_reader = skip if m.author_kind == "reader" else None
             if not self._nobody_else(READER, room, skip_reader):
                 await self.sio.emit(
-                    "message", data, room=room, namespace=READER, skip_sid=skip_reader
+                    "message",
+                    m.to_client(staff=False),
+                    room=room,
+                    namespace=READER,
+                    skip_sid=skip_reader,
                 )
         if m.assignee_id is not None and m.visibility in STAFF_SEES:
             room = staff_room(m.assignee_id)
             skip_staff = skip if m.author_kind == "consultant" else None
             if not self._nobody_else(CONSOLE, room, skip_staff):
                 await self.sio.emit(
-                    "message", data, room=room, namespace=CONSOLE, skip_sid=skip_staff
+                    "message",
+                    m.to_client(staff=True),
+                    room=room,
+                    namespace=CONSOLE,
+                    skip_sid=skip_staff,
                 )
 
     async def backlog_changed(self, e: TicketChanged) -> None:

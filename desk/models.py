@@ -139,6 +139,11 @@ class Consultation(Base):
     #: The reader's first question, shown in the queue as a preview.
     subject: Mapped[str] = mapped_column(String(200), default="")
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    #: The seq of the last message the reader, and staff, are shown: a live message carries
+    #: its side's one as ``prev``, so that a client can tell a message it missed from the
+    #: other side's messages.
+    last_reader_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_staff_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reader_read_seq: Mapped[int] = mapped_column(Integer, default=0)
     staff_read_seq: Mapped[int] = mapped_column(Integer, default=0)
     #: Requeued chats (their consultant dropped) go first in line.

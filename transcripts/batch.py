@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, Protocol
 
 from desk.errors import Conflict, DeskError, Forbidden, NotFound
 from desk.states import ACTIVE
-from transcripts.records import Attachment, Draft, StoredMessage
+from transcripts.records import READER_SEES, STAFF_SEES, Attachment, Draft, StoredMessage
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,42 @@ class Holder(NamedTuple):
     reader_id: int
     assignee_id: int | None
     last_seq: int
+    #: The seq of the last message each side is shown (the ``prev`` of that side's next).
+    last_reader_seq: int = 0
+    last_staff_seq: int = 0
+
+
+class Marks(NamedTuple):
+    """Where a consultation's seqs stand after a batch: its new ``last_seq`` and last seq per
+    side."""
+
+    id: int
+    last_seq: int
+    last_reader_seq: int
+    last_staff_seq: int
+
+
+class Found(NamedTuple):
+    """What a guarded write found under the lock: how far it moved a consultation's seqs, and
+    the seq each side was last shown before the batch."""
+
+    shift: int
+    last_reader_seq: int
+    last_staff_seq: int
+
+
+def chain(rows: Sequence[StoredMessage], reader: int, staff: int) -> list[StoredMessage]:
+    """One consultation's new messages, in seq order, each given the seq its side was shown
+    before it (``reader`` and ``staff``: what each side had before the first)."""
+    out = []
+    for r in rows:
+        r_prev = s_prev = None
+        if r.visibility in READER_SEES:
+            r_prev, reader = reader, r.seq
+        if r.visibility in STAFF_SEES:
+            s_prev, staff = staff, r.seq
+        out.append(replace(r, reader_prev=r_prev, staff_prev=s_prev))
+    return out
 
 
 Result = StoredMessage | DeskError
@@ -170,11 +206,12 @@ class Plan:
 
     def assign(
         self, holders: Sequence[Holder], now: datetime
-    ) -> tuple[list[StoredMessage], list[tuple[int, int]]]:
-        """Give seqs; returns the rows to insert and the (consultation, new last_seq) moves."""
+    ) -> tuple[list[StoredMessage], list[Marks]]:
+        """Give seqs (and each side's previous seq); returns the rows to insert and where each
+        consultation that moved now stands."""
         current = {h.id: h for h in holders}
         next_seq = {h.id: h.last_seq for h in holders}
-        rows: list[StoredMessage] = []
+        mine: dict[int, list[int]] = defaultdict(list)
         for (cid, as_reader, as_assignee, while_waiting), idxs in self._groups.items():
             holder = current.get(cid)
             err = refusal(holder, as_reader, as_assignee, while_waiting)
@@ -185,7 +222,7 @@ class Plan:
             for i in idxs:
                 next_seq[cid] += 1
                 d = self.drafts[i]
-                row = StoredMessage(
+                self.results[i] = StoredMessage(
                     cid,
                     next_seq[cid],
                     d.client_msg_id,
@@ -198,19 +235,48 @@ class Plan:
                     holder.assignee_id,
                     attachment=None if d.attachment is None else d.attachment.to_client(),
                 )
-                rows.append(row)
-                self.results[i] = row
-                if d.attachment is not None:
-                    self.deliveries.append((row, d.attachment))
-        moved = [(cid, seq) for cid, seq in next_seq.items() if seq != current[cid].last_seq]
+                mine[cid].append(i)
+        moved = [
+            self._chain(cid, idxs, current[cid].last_reader_seq, current[cid].last_staff_seq)
+            for cid, idxs in mine.items()
+        ]
+        new = sorted(i for idxs in mine.values() for i in idxs)
+        for i in new:
+            attachment = self.drafts[i].attachment
+            if attachment is not None:
+                self.deliveries.append((self._stored(i), attachment))
+        rows = sorted((self._stored(i) for i in new), key=lambda r: (r.consultation_id, r.seq))
         return rows, moved
 
-    def shift(self, by: dict[int, int]) -> None:
-        """Moves the new messages of these consultations up by their shifts: another node
-        stored messages there after the ``last_seq`` the plan was made from."""
+    def _chain(self, cid: int, idxs: list[int], reader: int, staff: int) -> Marks:
+        """Chains one consultation's new messages (``idxs`` in the results) after the seqs
+        each side was last shown."""
+        idxs = sorted(idxs, key=lambda i: self._stored(i).seq)
+        rows = chain([self._stored(i) for i in idxs], reader, staff)
+        for i, r in zip(idxs, rows, strict=True):
+            self.results[i] = r
+        last_reader = next((r.seq for r in reversed(rows) if r.reader_prev is not None), reader)
+        last_staff = next((r.seq for r in reversed(rows) if r.staff_prev is not None), staff)
+        return Marks(cid, rows[-1].seq, last_reader, last_staff)
+
+    def _stored(self, i: int) -> StoredMessage:
+        r = self.results[i]
+        assert isinstance(r, StoredMessage)
+        return r
+
+    def shift(self, by: dict[int, Found]) -> dict[int, Marks]:
+        """Moves the new messages of these consultations past what another node stored there
+        after the ``last_seq`` the plan was made from, and chains them after what each side
+        was last shown, as PostgreSQL found it. Returns where they now stand."""
+        mine: dict[int, list[int]] = defaultdict(list)
         for i, r in enumerate(self.results):
             if isinstance(r, StoredMessage) and not r.duplicate and r.consultation_id in by:
-                self.results[i] = replace(r, seq=r.seq + by[r.consultation_id])
+                mine[r.consultation_id].append(i)
+                self.results[i] = replace(r, seq=r.seq + by[r.consultation_id].shift)
+        return {
+            cid: self._chain(cid, idxs, by[cid].last_reader_seq, by[cid].last_staff_seq)
+            for cid, idxs in mine.items()
+        }
 
     def finish(self) -> list[Result]:
         for i, first in self._dup_of.items():
@@ -389,15 +455,16 @@ class SqliteWriter:
             if ids:
                 marks = ",".join("?" * len(ids))
                 sql = (
-                    "SELECT id, state, reader_id, assignee_id, last_seq FROM consultations"  # noqa: S608
-                    " WHERE id IN (" + marks + ")"
+                    "SELECT id, state, reader_id, assignee_id, last_seq, last_reader_seq,"  # noqa: S608
+                    " last_staff_seq FROM consultations WHERE id IN (" + marks + ")"
                 )
                 holders = [Holder(*r) for r in conn.execute(sql, ids)]
             rows, moved = plan.assign(holders, self._now())
             if moved:
                 conn.executemany(
-                    "UPDATE consultations SET last_seq = ? WHERE id = ?",
-                    [(seq, cid) for cid, seq in moved],
+                    "UPDATE consultations SET last_seq = ?, last_reader_seq = ?,"
+                    " last_staff_seq = ? WHERE id = ?",
+                    [(m.last_seq, m.last_reader_seq, m.last_staff_seq, m.id) for m in moved],
                 )
             if rows:
                 conn.executemany(
@@ -456,7 +523,7 @@ def _sqlite_busy(exc: sqlite3.OperationalError) -> bool:
 #: How the writer's connection shows in pg_stat_activity.
 WRITER_APPLICATION_NAME = "desk-message-writer"
 
-#: Consultations whose row the PostgreSQL writer remembers (state, reader, assignee, last_seq).
+#: Consultations whose row the PostgreSQL writer remembers (state, reader, assignee, seqs).
 HOLDER_MEMORY = 20_000
 
 #: Finds the batch's consultations and the stored messages matching its client ids: rows
@@ -464,14 +531,16 @@ HOLDER_MEMORY = 20_000
 #: id order, inside a transaction) or empty (a plain read before a guarded write).
 _PG_READ_TEMPLATE = (
     "WITH h AS ("
-    " SELECT id, state, reader_id, assignee_id, last_seq FROM consultations"
-    " WHERE id = ANY($1::int[]) ORDER BY id{lock})"
+    " SELECT id, state, reader_id, assignee_id, last_seq, last_reader_seq, last_staff_seq"
+    " FROM consultations WHERE id = ANY($1::int[]) ORDER BY id{lock})"
     " SELECT 'h' AS tag, h.id AS cid, h.state, h.reader_id, h.assignee_id, h.last_seq,"
-    " NULL::int AS seq, NULL::text AS client_msg_id, NULL::text AS author_kind,"
+    " h.last_reader_seq, h.last_staff_seq, NULL::int AS seq, NULL::text AS client_msg_id,"
+    " NULL::text AS author_kind,"
     " NULL::int AS author_id, NULL::text AS visibility, NULL::text AS body,"
     " NULL::timestamptz AS created_at, NULL::text AS attachment FROM h"
     " UNION ALL"
-    " SELECT 'm', m.consultation_id, NULL, c.reader_id, c.assignee_id, NULL, m.seq,"
+    " SELECT 'm', m.consultation_id, NULL, c.reader_id, c.assignee_id, NULL, NULL, NULL,"
+    " m.seq,"
     " m.client_msg_id, m.author_kind, m.author_id, m.visibility, m.body, m.created_at,"
     " m.attachment::text"
     " FROM messages m JOIN consultations c ON c.id = m.consultation_id"
@@ -491,12 +560,12 @@ _PG_INSERT_MESSAGES = (
     " $9::text[]) AS v(c1, c2, c3, c4, c5, c6, c7, c8, c9){join}"
 )
 
-#: Inside the locked transaction: one round trip that moves ``last_seq`` and inserts.
+#: Inside the locked transaction: one round trip that moves the seqs and inserts.
 _PG_WRITE = (
     "WITH moved AS ("  # noqa: S608 (constants only)
-    " UPDATE consultations SET last_seq = v.seq"
-    " FROM unnest($10::int[], $11::int[]) AS v(id, seq) WHERE consultations.id = v.id)"
-    + _PG_INSERT_MESSAGES.format(seq="c2", join="")
+    " UPDATE consultations SET last_seq = v.seq, last_reader_seq = v.r, last_staff_seq = v.s"
+    " FROM unnest($10::int[], $11::int[], $12::int[], $13::int[]) AS v(id, seq, r, s)"
+    " WHERE consultations.id = v.id)" + _PG_INSERT_MESSAGES.format(seq="c2", join="")
 )
 
 #: The types of the ledger's columns, in LEDGER_COLUMNS order.
@@ -530,28 +599,34 @@ _LEDGER_SHIFTED = ", ".join(
 #: follow the ``last_seq`` it was made from (``was``); where another node has stored messages
 #: since, PostgreSQL moves the batch's seqs past them (``shift``, returned). The rows are
 #: locked in id order first, as everywhere, so two nodes never deadlock, and the UPDATE reads
-#: each row's latest ``last_seq`` under that lock. Returns the consultations that moved, with
-#: their shifts.
+#: each row's latest seqs under that lock. Each side's last seq moves to the plan's (``r``,
+#: ``s``, shifted), or stays where the batch has nothing for that side (NULL). Returns the
+#: consultations that moved, with their shifts and each side's last seq before the batch (the
+#: lock's view of the row: what the batch's first message of each side follows).
 _PG_GUARDED_TEMPLATE = (
     "WITH locked AS MATERIALIZED ("  # noqa: S608 (constants only)
-    " SELECT id FROM consultations WHERE id = ANY($10::int[]) ORDER BY id FOR UPDATE),"
+    " SELECT id, last_reader_seq, last_staff_seq FROM consultations"
+    " WHERE id = ANY($10::int[]) ORDER BY id FOR UPDATE),"
     " moved AS ("
-    " UPDATE consultations AS c SET last_seq = c.last_seq + g.seq - g.was"
-    " FROM unnest($10::int[], $11::int[], $12::int[], $13::text[], $14::int[], $15::int[])"
-    " AS g(id, seq, was, state, reader_id, assignee_id), locked"
+    " UPDATE consultations AS c SET last_seq = c.last_seq + g.seq - g.was,"
+    " last_reader_seq = COALESCE(g.r + c.last_seq - g.was, c.last_reader_seq),"
+    " last_staff_seq = COALESCE(g.s + c.last_seq - g.was, c.last_staff_seq)"
+    " FROM unnest($10::int[], $11::int[], $12::int[], $13::text[], $14::int[], $15::int[],"
+    " $16::int[], $17::int[]) AS g(id, seq, was, state, reader_id, assignee_id, r, s), locked"
     " WHERE c.id = g.id AND locked.id = g.id AND c.state = g.state"
     " AND c.reader_id = g.reader_id AND c.assignee_id IS NOT DISTINCT FROM g.assignee_id"
-    " RETURNING c.id, c.last_seq - g.seq AS shift),"
+    " RETURNING c.id, c.last_seq - g.seq AS shift, locked.last_reader_seq AS r,"
+    " locked.last_staff_seq AS s),"
     " ins AS ("
     + _PG_INSERT_MESSAGES.format(seq="c2 + moved.shift", join=" JOIN moved ON moved.id = v.c1")
     + "){ledger}"
-    " SELECT id, shift FROM moved"
+    " SELECT id, shift, r, s FROM moved"
 )
 _PG_GUARDED = _PG_GUARDED_TEMPLATE.format(ledger="")
 _PG_GUARDED_WITH_LEDGER = _PG_GUARDED_TEMPLATE.format(
     ledger=(
         f", led AS (INSERT INTO delivery_ledger ({LEDGER_COLUMNS})"  # noqa: S608 (constant)
-        f" SELECT {_LEDGER_SHIFTED} FROM unnest({_ledger_arrays(16)}) AS l({LEDGER_COLUMNS})"
+        f" SELECT {_LEDGER_SHIFTED} FROM unnest({_ledger_arrays(18)}) AS l({LEDGER_COLUMNS})"
         " JOIN moved ON moved.id = l.consultation_id)"
     )
 )
@@ -565,6 +640,22 @@ _PG_CHECK = (
     " FROM messages m JOIN unnest($1::int[], $2::int[]) AS k(cid, was)"
     " ON m.consultation_id = k.cid AND m.seq > k.was"
     " WHERE m.created_at = $3 ORDER BY m.consultation_id, m.seq"
+)
+
+
+def _in(values: Sequence[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+#: After a link failure, for the consultations whose batch was stored: the seq each side was
+#: last shown before the batch's first message (``first``).
+_PG_SIDES = (
+    "SELECT k.cid,"  # noqa: S608 (constants only)
+    " (SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.consultation_id = k.cid"
+    f" AND m.seq < k.first AND m.visibility IN ({_in(READER_SEES)})) AS r,"
+    " (SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.consultation_id = k.cid"
+    f" AND m.seq < k.first AND m.visibility IN ({_in(STAFF_SEES)})) AS s"
+    " FROM unnest($1::int[], $2::int[]) AS k(cid, first)"
 )
 
 
@@ -587,7 +678,15 @@ def _parse_read(rows: Sequence[Any]) -> tuple[list[StoredMessage], list[Holder]]
         if r["tag"] == "m"
     ]
     holders = [
-        Holder(r["cid"], r["state"], r["reader_id"], r["assignee_id"], r["last_seq"])
+        Holder(
+            r["cid"],
+            r["state"],
+            r["reader_id"],
+            r["assignee_id"],
+            r["last_seq"],
+            r["last_reader_seq"],
+            r["last_staff_seq"],
+        )
         for r in rows
         if r["tag"] == "h"
     ]
@@ -745,19 +844,26 @@ class AsyncpgWriter:
         rows, moved = plan.assign(holders, now)
         if not fresh and any(isinstance(r, DeskError) for r in plan.results):
             return todo  # a refusal is only ever made from a fresh read
-        #: The consultations that moved, each with how far PostgreSQL moved its seqs.
-        ok: dict[int, int] = {}
+        #: The consultations that moved, each with how far PostgreSQL moved its seqs and where
+        #: each side stood before.
+        ok: dict[int, Found] = {}
         if moved:
             was = {h.id: h for h in holders}
             guard = sorted(moved)
+
+            def changed(new: int, old: int) -> int | None:
+                return None if new == old else new
+
             args: list[Any] = [
                 *_columns([insert_row(r) for r in rows], 9),
-                [cid for cid, _ in guard],
-                [seq for _, seq in guard],
-                [was[cid].last_seq for cid, _ in guard],
-                [was[cid].state for cid, _ in guard],
-                [was[cid].reader_id for cid, _ in guard],
-                [was[cid].assignee_id for cid, _ in guard],
+                [m.id for m in guard],
+                [m.last_seq for m in guard],
+                [was[m.id].last_seq for m in guard],
+                [was[m.id].state for m in guard],
+                [was[m.id].reader_id for m in guard],
+                [was[m.id].assignee_id for m in guard],
+                [changed(m.last_reader_seq, was[m.id].last_reader_seq) for m in guard],
+                [changed(m.last_staff_seq, was[m.id].last_staff_seq) for m in guard],
             ]
             sql = _PG_GUARDED
             if plan.deliveries:
@@ -766,7 +872,9 @@ class AsyncpgWriter:
             pg = await self._connection()
             self.committing = True
             try:
-                ok = {r["id"]: r["shift"] for r in await pg.fetch(sql, *args)}
+                ok = {
+                    r["id"]: Found(r["shift"], r["r"], r["s"]) for r in await pg.fetch(sql, *args)
+                }
             except asyncpg.UniqueViolationError:
                 # A client id stored since (a retry stored through another node, or racing
                 # in at once): nothing of this statement was applied; the locked path reads
@@ -783,16 +891,32 @@ class AsyncpgWriter:
                 self._conn = None
                 ok = await self._applied(rows, was, now)
             self.committing = False
-            shifted = {cid: by for cid, by in ok.items() if by}
-            if shifted:
+            if any(f.shift for f in ok.values()):
                 self.shifted += 1
-                plan.shift(shifted)
-            for cid, seq in guard:
-                if cid in ok:
-                    self._remember(was[cid]._replace(last_seq=seq + ok[cid]))
+            # Where PostgreSQL found other messages (or, should memory have been wrong, other
+            # sides' seqs) than the plan assumed, the batch follows what it found.
+            marks = {m.id: m for m in guard}
+            marks.update(
+                plan.shift(
+                    {
+                        cid: f
+                        for cid, f in ok.items()
+                        if f != Found(0, was[cid].last_reader_seq, was[cid].last_staff_seq)
+                    }
+                )
+            )
+            for m in guard:
+                if m.id in ok:
+                    self._remember(
+                        was[m.id]._replace(
+                            last_seq=marks[m.id].last_seq,
+                            last_reader_seq=marks[m.id].last_reader_seq,
+                            last_staff_seq=marks[m.id].last_staff_seq,
+                        )
+                    )
                 else:
-                    self._known.pop(cid, None)
-        conflicted = {cid for cid, _ in moved} - ok.keys()
+                    self._known.pop(m.id, None)
+        conflicted = {m.id for m in moved} - ok.keys()
         left = []
         for i, res in zip(todo, plan.finish(), strict=True):
             if drafts[i].consultation_id in conflicted:
@@ -803,11 +927,11 @@ class AsyncpgWriter:
 
     async def _applied(
         self, rows: Sequence[StoredMessage], was: dict[int, Holder], at: datetime
-    ) -> dict[int, int]:
+    ) -> dict[int, Found]:
         """The consultations whose planned rows are stored (a statement is all or nothing, but
         each consultation's guard holds or fails on its own), each with the shift its seqs
-        were stored at: the planned rows, in order, after the planned ``last_seq``, with the
-        batch's time."""
+        were stored at (the planned rows, in order, after the planned ``last_seq``, with the
+        batch's time) and each side's last seq before them."""
         planned: dict[int, list[StoredMessage]] = defaultdict(list)
         for m in rows:
             planned[m.consultation_id].append(m)
@@ -833,7 +957,11 @@ class AsyncpgWriter:
                 if by >= 0 and all(same(there.get(m.seq + by), m) for m in mine):
                     applied[cid] = by
                     break
-        return applied
+        if not applied:
+            return {}
+        ids = sorted(applied)
+        sides = await pg.fetch(_PG_SIDES, ids, [planned[c][0].seq + applied[c] for c in ids])
+        return {r["cid"]: Found(applied[r["cid"]], r["r"], r["s"]) for r in sides}
 
     async def _locked(self, pg: Any, drafts: Sequence[Draft]) -> list[Result]:
         plan = Plan(drafts)
@@ -851,8 +979,10 @@ class AsyncpgWriter:
             await pg.execute(
                 _PG_WRITE,
                 *_columns([insert_row(r) for r in rows], 9),
-                [m[0] for m in moved],
-                [m[1] for m in moved],
+                [m.id for m in moved],
+                [m.last_seq for m in moved],
+                [m.last_reader_seq for m in moved],
+                [m.last_staff_seq for m in moved],
             )
         if plan.deliveries:
             await pg.execute(

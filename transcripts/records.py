@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+#: Which visibilities each side is shown.
+STAFF_SEES = ("all", "staff")
+READER_SEES = ("all", "reader")
+
 #: What kind of document a delivery is (the ledger's ``doc_type``).
 DOC_TYPES = (
     "journal_article",
@@ -97,17 +101,34 @@ class StoredMessage:
     duplicate: bool = False
     #: The attachment as clients see it (``Attachment.to_client``), or None.
     attachment: dict[str, Any] | None = None
+    #: The seq of the message the reader (staff) was shown just before this one in the
+    #: consultation, 0 for none; None where this side does not see it, or where it is not known
+    #: (a message read back from the database rather than just stored).
+    reader_prev: int | None = None
+    staff_prev: int | None = None
 
-    def ack(self) -> dict[str, Any]:
-        """What the sender is told: where the message now stands (it has the text)."""
-        return {
+    def prev(self, *, staff: bool) -> int | None:
+        return self.staff_prev if staff else self.reader_prev
+
+    def ack(self, *, staff: bool) -> dict[str, Any]:
+        """What the sender is told: where the message now stands (it has the text), and the
+        message before it on the sender's side (not for a retry: the client fetches again)."""
+        out: dict[str, Any] = {
             "seq": self.seq,
             "created_at": self.created_at.isoformat(),
             "duplicate": self.duplicate,
         }
+        prev = self.prev(staff=staff)
+        if prev is not None and not self.duplicate:
+            out["prev"] = prev
+        return out
 
-    def to_client(self) -> dict[str, Any]:
-        return {
+    def to_client(self, *, staff: bool | None = None) -> dict[str, Any]:
+        """The message as a client gets it. Given the side (a live relay), it carries ``prev``,
+        with which the client can tell a message it never got (a relay lost or overtaken)
+        from the normal gaps of the other side's messages; lists read back carry none, being
+        whole for their range."""
+        out = {
             "consultation_id": self.consultation_id,
             "seq": self.seq,
             "client_msg_id": self.client_msg_id,
@@ -118,3 +139,8 @@ class StoredMessage:
             "created_at": self.created_at.isoformat(),
             "attachment": self.attachment,
         }
+        if staff is not None and not self.duplicate:
+            prev = self.prev(staff=staff)
+            if prev is not None:
+                out["prev"] = prev
+        return out

@@ -19,17 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from desk.errors import DeskError
 from transcripts.batch import Now, Result, Writer, writer_for
 from transcripts.models import Message
-from transcripts.records import Draft, StoredMessage
+from transcripts.records import READER_SEES, STAFF_SEES, Draft, StoredMessage
 
-__all__ = ["PAGE_LIMIT", "Draft", "MessageStore", "StoredMessage"]
+__all__ = ["PAGE_LIMIT", "READER_SEES", "STAFF_SEES", "Draft", "MessageStore", "StoredMessage"]
 
 log = logging.getLogger(__name__)
 
 #: Most drafts written in one transaction; more wait for the next (keeps a commit short).
 MAX_BATCH = 500
-#: Which visibilities each side is shown.
-STAFF_SEES = ("all", "staff")
-READER_SEES = ("all", "reader")
 
 #: Most messages returned by one messages_since call; the client asks again for the rest.
 PAGE_LIMIT = 500

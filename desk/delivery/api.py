@@ -77,8 +77,8 @@ def _ids(request: web.Request, *names: str) -> list[int]:
     return out
 
 
-def _reply(msg: StoredMessage) -> dict[str, Any]:
-    return {"ok": True, "message": msg.to_client(), "duplicate": msg.duplicate}
+def _reply(msg: StoredMessage, *, staff: bool) -> dict[str, Any]:
+    return {"ok": True, "message": msg.to_client(staff=staff), "duplicate": msg.duplicate}
 
 
 async def next_part(reader: MultipartReader) -> Any:
@@ -189,7 +189,7 @@ async def staff_upload(request: web.Request) -> web.Response:
         name=part_filename(part),
         chunks=part_chunks(part),
     )
-    return web.json_response(_reply(msg))
+    return web.json_response(_reply(msg, staff=True))
 
 
 async def staff_link(request: web.Request) -> web.Response:
@@ -204,7 +204,7 @@ async def staff_link(request: web.Request) -> web.Response:
         url=body.url,
         meta=body.meta(),
     )
-    return web.json_response(_reply(msg))
+    return web.json_response(_reply(msg, staff=True))
 
 
 _BEARER = re.compile(r"^Bearer ([A-Za-z0-9_-]{20,200})$")
@@ -241,7 +241,7 @@ async def reader_upload(request: web.Request) -> web.Response:
         name=part_filename(part),
         chunks=part_chunks(part),
     )
-    return _cors(request, web.json_response(_reply(msg)))
+    return _cors(request, web.json_response(_reply(msg, staff=False)))
 
 
 def file_response(entry: Any, path: Any, *, inline: bool) -> web.FileResponse:

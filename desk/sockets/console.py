@@ -233,7 +233,7 @@ class ConsoleNamespace(DeskNamespace):
             ),
             sender_sid=sid,
         )
-        return msg.ack()
+        return msg.ack(staff=True)
 
     async def on_resume(self, sid: str, p: Resume) -> dict[str, Any]:
         who = self._who(sid)

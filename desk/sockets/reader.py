@@ -158,7 +158,7 @@ class ReaderNamespace(DeskNamespace):
             ),
             sender_sid=sid,
         )
-        return msg.ack()
+        return msg.ack(staff=False)
 
     async def on_resume(self, sid: str, p: Resume) -> dict[str, Any]:
         s = self._session(sid)

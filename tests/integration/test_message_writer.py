@@ -22,7 +22,7 @@ from desk.models import Consultant, Consultation, Library, Reader
 from tests.conftest import seed_demo, truncate_all
 from transcripts.batch import AsyncpgWriter, writer_for
 from transcripts.models import Message
-from transcripts.records import Attachment, Draft, StoredMessage
+from transcripts.records import READER_SEES, STAFF_SEES, Attachment, Draft, StoredMessage
 
 pytestmark = pytest.mark.postgres
 
@@ -62,15 +62,29 @@ class Fixture:
 
     async def stored(self, cid: int) -> list[tuple[int, str, str | None]]:
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(Message.seq, Message.body, Message.client_msg_id)
-                .where(Message.consultation_id == cid)
-                .order_by(Message.seq)
-            )
-            last = await conn.scalar(select(Consultation.last_seq).where(Consultation.id == cid))
-        out = [(r[0], r[1], r[2]) for r in rows]
-        assert last == (out[-1][0] if out else 0), "last_seq moves with the messages"
-        return out
+            rows = (
+                await conn.execute(
+                    select(Message.seq, Message.body, Message.client_msg_id, Message.visibility)
+                    .where(Message.consultation_id == cid)
+                    .order_by(Message.seq)
+                )
+            ).all()
+            marks = (
+                await conn.execute(
+                    select(
+                        Consultation.last_seq,
+                        Consultation.last_reader_seq,
+                        Consultation.last_staff_seq,
+                    ).where(Consultation.id == cid)
+                )
+            ).one()
+
+        def last(seen: tuple[str, ...]) -> int:
+            return max((r[0] for r in rows if r[3] in seen), default=0)
+
+        assert tuple(marks) == (last(("all", "staff", "reader")), last(READER_SEES),
+                                last(STAFF_SEES)), "the seqs move with the messages"  # fmt: skip
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def set(self, cid: int, **values: Any) -> None:
         async with self.engine.begin() as conn:
@@ -152,6 +166,36 @@ async def test_a_chat_written_through_another_node_still_costs_one_statement(
         (1, "一", None), (2, "二", None), (3, "三", "m3"), (4, "四", None), (5, "五", None),
         (6, "六", None),
     ]  # fmt: skip
+
+
+async def test_a_batch_moved_past_another_nodes_messages_follows_them_on_each_side(
+    fx: Fixture, writers: tuple[AsyncpgWriter, AsyncpgWriter]
+) -> None:
+    """a remembers the chat at seq 1; b stores a private note and a message meanwhile. a's
+    next batch goes in after them, and each of its messages names the one its side was shown
+    before it, as PostgreSQL found them under the lock, not as a remembered."""
+    a, b = writers
+    cid = await fx.chat()
+    one = ok((await a.write([fx.by_reader(cid, "一")]))[0])
+    assert (one.seq, one.reader_prev, one.staff_prev) == (1, 0, 0)
+    note, two = await b.write(
+        [
+            Draft(cid, "consultant", "备注", author_id=fx.wang, visibility="staff",
+                  as_assignee=fx.wang),
+            fx.by_consultant(cid, fx.wang, "二"),
+        ]
+    )  # fmt: skip
+    assert (ok(note).staff_prev, ok(note).reader_prev, ok(two).reader_prev) == (1, None, 1)
+    three, four = await a.write([fx.by_reader(cid, "三"), fx.by_reader(cid, "四")])
+    assert a.shifted == 1
+    assert [(m.seq, m.reader_prev, m.staff_prev) for m in map(ok, (three, four))] == [
+        (4, 3, 3),
+        (5, 4, 4),
+    ]
+    # b only remembers its own batch: its next note follows a's messages all the same.
+    five = ok((await b.write([fx.by_consultant(cid, fx.wang, "五")]))[0])
+    assert (five.seq, five.reader_prev, five.staff_prev) == (6, 5, 5)
+    await fx.stored(cid)
 
 
 async def test_two_writers_on_the_same_chats_lose_and_double_nothing(
@@ -297,6 +341,10 @@ async def test_a_link_lost_with_the_commit_in_flight_is_settled_by_looking(
     n = len(before)
     assert broke and (ok(first).seq, ok(second).seq) == (n + 1, n + 2)
     assert not ok(first).duplicate and not ok(second).duplicate
+    assert [(ok(m).reader_prev, ok(m).staff_prev) for m in (first, second)] == [
+        (n, n),
+        (n + 1, n + 1),
+    ]
     assert [body for _, body, _ in await fx.stored(cid)] == [
         *before,
         "没有系统编号的一句",

@@ -122,6 +122,42 @@ async def test_private_notes_never_reach_the_reader(node: Node) -> None:
     assert [m["visibility"] for m in staff["messages"]] == ["all", "staff", "all"]
 
 
+async def test_each_live_message_names_the_one_its_side_was_shown_before(
+    any_node: Node,
+) -> None:
+    """``prev`` follows each side's own messages: staff's chain runs through a private note,
+    the reader's skips it. Lists carry none (they are whole), nor does a retry's answer."""
+    reader, wang, cid = await _chat(any_node)  # seq 1: the reader's question
+    note = await wang.say(cid, "备注", private=True)
+    hello = await wang.say(cid, "您好")
+    assert (note["seq"], note["prev"], hello["seq"], hello["prev"]) == (2, 1, 3, 2)
+    heard = await reader.wait_for("message", lambda m: m["body"] == "您好")
+    assert (heard["seq"], heard["prev"]) == (3, 1)
+    thanks = await reader.say(cid, "谢谢", cmid="thanks")
+    assert (thanks["seq"], thanks["prev"]) == (4, 3)
+    got = await wang.wait_for("message", lambda m: m["body"] == "谢谢")
+    assert (got["seq"], got["prev"]) == (4, 3)
+    again = await reader.say(cid, "谢谢", cmid="thanks")
+    assert again["duplicate"] is True and "prev" not in again
+    resumed = await reader.ok(
+        "resume", {"consultations": [{"consultation_id": cid, "last_seq": 0}]}
+    )
+    listed = resumed["consultations"][0]["messages"]
+    assert [m["seq"] for m in listed] == [1, 3, 4]
+    assert not [m for m in listed if "prev" in m]
+    staff = await wang.ok("history", {"consultation_id": cid})
+    assert [m["seq"] for m in staff["messages"]] == [1, 2, 3, 4]
+    assert not [m for m in staff["messages"] if "prev" in m]
+    async with any_node.desk.sessions() as s:
+        sides = (
+            await s.execute(
+                text("SELECT last_reader_seq, last_staff_seq FROM consultations WHERE id = :c"),
+                {"c": cid},
+            )
+        ).one()
+    assert tuple(sides) == (4, 4)
+
+
 async def test_resume_after_a_drop_gives_exactly_the_missing_messages_in_order(
     any_node: Node,
 ) -> None:
