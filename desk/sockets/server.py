@@ -275,7 +275,7 @@ class BoundedRedisManager(socketio.AsyncRedisManager, DeskManager):  # type: ign
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
         if self.pubsub is not None:
-            await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self.pubsub.aclose()
         await self._pool.aclose()
 
 
