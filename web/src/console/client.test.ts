@@ -87,6 +87,8 @@ function desk(history: Message[], sendReply?: (p: Record<string, unknown>) => un
         seqs.set(cid, seq);
         return { ok: true, seq, created_at: "2026-03-01T10:05:00Z", duplicate: false };
       }
+      case "history":
+        return { ok: true, messages: [], more: false };
       case "queue.list":
         return { ok: true, queue: [] };
       case "colleagues.list":
@@ -296,5 +298,160 @@ describe("backlog reminders", () => {
     ]);
     await vi.advanceTimersByTimeAsync(500); // the lists refresh once per burst
     expect(client.backlogVersion).toBe(before + 1);
+  });
+});
+
+describe("gaps in a chat's seqs", () => {
+  const four = [1, 2, 3, 4].map((s) => msg(1, s));
+
+  /** The console with chat 1 holding seqs 1-4; `history` answered by `pages` (a list of
+   * answers, the last repeated), each request recorded by the socket. */
+  async function openWithGaps(pages: unknown[], sendReply?: (p: Record<string, unknown>) => unknown) {
+    vi.useFakeTimers();
+    desk(four, sendReply);
+    const { client, socket } = await open();
+    const base = socket.answer;
+    socket.answer = (event, p) => (event === "history" ? (pages.length > 1 ? pages.shift() : pages[0]) : base(event, p));
+    return { client, socket };
+  }
+
+  /** What the last resume listed for chat 1. */
+  const resumed = (socket: FakeSocket) => {
+    const all = socket.sent("resume");
+    return (all[all.length - 1].consultations as { consultation_id: number }[]).find((x) => x.consultation_id === 1);
+  };
+
+  it("fetches what is missing after an out-of-order live message once, after the delay", async () => {
+    const { client, socket } = await openWithGaps([{ ok: true, messages: [msg(1, 5), msg(1, 6)], more: false }]);
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(socket.sent("history")).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sent("history")).toEqual([{ consultation_id: 1, after_seq: 4 }]);
+    expect(seqsOf(client, 1)).toEqual([1, 2, 3, 4, 5, 6]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(socket.sent("history")).toHaveLength(1);
+    socket.drop();
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(resumed(socket)).toEqual({ consultation_id: 1, last_seq: 6, version: 2 });
+  });
+
+  it("pages from the contiguous seq while the desk has more", async () => {
+    const { socket } = await openWithGaps([
+      { ok: true, messages: [msg(1, 5), msg(1, 6)], more: true },
+      { ok: true, messages: [msg(1, 7), msg(1, 9)], more: false },
+    ]);
+    socket.fire("message", msg(1, 9, { prev: 8 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([
+      { consultation_id: 1, after_seq: 4 },
+      { consultation_id: 1, after_seq: 6 },
+    ]);
+  });
+
+  it("stops paging when a page does not move the contiguous seq", async () => {
+    const nothing = { ok: true, messages: [], more: true };
+    const { socket } = await openWithGaps([nothing, nothing, { ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([{ consultation_id: 1, after_seq: 4 }]);
+  });
+
+  it("fetches nothing when the late message arrives within the delay", async () => {
+    const { client, socket } = await openWithGaps([{ ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1000);
+    socket.fire("message", msg(1, 5, { prev: 4 }));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toEqual([]);
+    expect(seqsOf(client, 1)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("resumes from the seq before a lost relay, and drops the pending fetch on disconnect", async () => {
+    const { socket } = await openWithGaps([{ ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    socket.drop();
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(resumed(socket)).toEqual({ consultation_id: 1, last_seq: 4, version: 2 });
+    // The resume answer is the desk's word: the timer set before the drop is gone.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toEqual([]);
+  });
+
+  it("links an acknowledgement by its prev, and fetches again around one without (a retry)", async () => {
+    const acks: Record<string, unknown> = {
+      // Seq 5 went to the reader only (a message staff never see).
+      a: { ok: true, seq: 6, prev: 4, created_at: "2026-03-01T10:05:00Z", duplicate: false },
+      b: { ok: true, seq: 8, created_at: "2026-03-01T10:05:00Z", duplicate: true },
+    };
+    const { client, socket } = await openWithGaps([{ ok: true, messages: [msg(1, 7), msg(1, 8)], more: false }], (p) => acks[p.body as string]);
+    client.send(1, "a", false);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(seqsOf(client, 1)).toEqual([1, 2, 3, 4, 6]);
+    expect(socket.sent("history")).toEqual([]);
+    client.send(1, "b", false);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([{ consultation_id: 1, after_seq: 6 }]);
+    // The acknowledgement's copy of 8 came first and is kept.
+    expect(client.chats.get(1)?.messages.map((m) => [m.seq, m.body])).toEqual([
+      [1, "m1"],
+      [2, "m2"],
+      [3, "m3"],
+      [4, "m4"],
+      [6, "a"],
+      [7, "m7"],
+      [8, "b"],
+    ]);
+  });
+
+  it("links an upload's answer by its prev", async () => {
+    const { client, socket } = await openWithGaps([{ ok: true, messages: [], more: false }]);
+    client.received(msg(1, 5, { author_kind: "consultant", author_id: ME.id, prev: 4 }));
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(socket.sent("history")).toEqual([]);
+    client.received(msg(1, 7, { author_kind: "consultant", author_id: ME.id }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([{ consultation_id: 1, after_seq: 5 }]);
+  });
+
+  it("does not ask again when a fetch left the gap, until a new message comes", async () => {
+    const { socket } = await openWithGaps([{ ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(socket.sent("history")).toHaveLength(1);
+    // An old copy is no news.
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toHaveLength(1);
+    socket.fire("message", msg(1, 7, { prev: 6 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([
+      { consultation_id: 1, after_seq: 4 },
+      { consultation_id: 1, after_seq: 4 },
+    ]);
+  });
+
+  it("has one fetch per chat on its way, and fills a gap that opened meanwhile after it", async () => {
+    let release: (v: unknown) => void = () => {};
+    const held = new Promise((r) => (release = r));
+    const { client, socket } = await openWithGaps([held, { ok: true, messages: [msg(1, 7), msg(1, 8)], more: false }]);
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    socket.fire("message", msg(1, 8, { prev: 7 }));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toHaveLength(1);
+    release({ ok: true, messages: [msg(1, 5), msg(1, 6)], more: false });
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sent("history")).toEqual([
+      { consultation_id: 1, after_seq: 4 },
+      { consultation_id: 1, after_seq: 6 },
+    ]);
+    expect(seqsOf(client, 1)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });

@@ -6,7 +6,7 @@ import { io, type Socket } from "socket.io-client";
 import { errorText } from "./errors";
 import { type OutboxItem, Outbox, shouldRetry } from "./outbox";
 import { newClientMsgId, readJson, remove, writeJson } from "./storage";
-import { insertBySeq, lastSeq, resumeList, unreadCount } from "./sync";
+import { contiguousSeq, hasGap, insertLinked, lastSeq, resumeList, type Unlinked, unreadCount } from "./sync";
 import {
   ACTIVE_STATES,
   type Ack,
@@ -36,6 +36,9 @@ const TYPING_IDLE_MS = 3_000;
 const RESUME_LIMIT = 50;
 /** Messages kept for a chat the console does not know yet (it arrives in chat.assigned). */
 const EARLY_LIMIT = 200;
+/** A live message that arrived ahead of another is given this long before the missing one is
+ * fetched: a relay through another node is usually only milliseconds late. */
+export const GAP_WAIT_MS = 1500;
 
 export interface SendFailure {
   client_msg_id: string;
@@ -49,6 +52,8 @@ export interface Chat {
   consultation: Consultation;
   /** Sorted by seq, one per seq. */
   messages: Message[];
+  /** The held seqs whose predecessor is not known to be held (see sync.ts). */
+  unlinked: Unlinked;
   /** The staff read mark this console has sent (or learned). */
   staffRead: number;
   /** The reader's read mark. */
@@ -59,6 +64,16 @@ export interface Chat {
   privateMode: boolean;
   /** The backlog ticket this console made of the chat (转表单咨询), if any. */
   ticketId?: number;
+}
+
+/** Filling a chat's gap: the pending fetch, the one on its way, and whether it must wait for
+ * news (`stuck`: the last fetch left the gap, asking again would only loop). */
+interface GapFill {
+  timer: number | undefined;
+  busy: boolean;
+  /** A new message arrived while `busy`: the gap left may be its own. */
+  again: boolean;
+  stuck: boolean;
 }
 
 export interface Offer {
@@ -147,6 +162,7 @@ export class DeskClient {
   private queueTimer: number | undefined;
   private reconnectTimer: number | undefined;
   private early = new Map<number, Message[]>();
+  private gaps = new Map<number, GapFill>();
   private typingOut = new Map<number, { sentAt: number; idle: number | undefined }>();
   private restored: number[];
   private stopped = false;
@@ -313,6 +329,7 @@ export class DeskClient {
     window.clearTimeout(this.queueTimer);
     window.clearTimeout(this.reconnectTimer);
     window.clearTimeout(this.backlogTimer);
+    this.dropGaps();
     this.socket?.disconnect();
     this.socket = null;
     this.listeners.clear();
@@ -368,6 +385,8 @@ export class DeskClient {
 
   private onDisconnect(reason: string): void {
     this.inflight.clear();
+    // The next resume asks after every chat's contiguous seq.
+    this.dropGaps();
     for (const chat of this.chats.values()) chat.readerTypingUntil = 0;
     if (this.stopped || reason === "io client disconnect") return;
     this.setConn(navigator.onLine === false ? "offline" : "reconnecting");
@@ -474,7 +493,7 @@ export class DeskClient {
       if (!chat && c) chat = this.upsertChat(c, []);
       if (!chat) continue;
       if (c) this.applyConsultation(chat, c);
-      this.merge(chat, e.messages ?? [], false);
+      this.merge(chat, e.messages ?? [], false, true);
       if (e.more) paging.push(this.pageHistory(chat));
     }
     // Offers that expired or went elsewhere while the connection was down.
@@ -493,14 +512,58 @@ export class DeskClient {
 
   private async pageHistory(chat: Chat): Promise<void> {
     for (;;) {
+      // After the contiguous seq, not the last: a live message may have come in ahead meanwhile.
+      const after = contiguousSeq(chat.messages, chat.unlinked);
       const ack = await this.request<{ messages: Message[]; more: boolean }>("history", {
         consultation_id: chat.id,
-        after_seq: maxSeq(chat),
+        after_seq: after,
       });
       if (!ack.ok) return;
-      this.merge(chat, ack.messages, false);
-      if (!ack.more || ack.messages.length === 0) return;
+      this.merge(chat, ack.messages, false, true);
+      if (!ack.more || contiguousSeq(chat.messages, chat.unlinked) <= after) return;
     }
+  }
+
+  /**
+   * A live message or an acknowledgement came in (`fresh`: a seq not held before). If the chat
+   * has a gap now, fetch what is missing after GAP_WAIT_MS unless it arrives meanwhile; one
+   * fetch per chat at a time.
+   */
+  private watchGap(chat: Chat, fresh: boolean): void {
+    const g = this.gaps.get(chat.id) ?? { timer: undefined, busy: false, again: false, stuck: false };
+    this.gaps.set(chat.id, g);
+    if (fresh) {
+      g.stuck = false;
+      if (g.busy) g.again = true;
+    }
+    if (!hasGap(chat.messages, chat.unlinked)) {
+      window.clearTimeout(g.timer);
+      g.timer = undefined;
+      return;
+    }
+    if (g.timer !== undefined || g.busy || g.stuck) return;
+    g.timer = window.setTimeout(() => void this.fillGap(chat, g), GAP_WAIT_MS);
+  }
+
+  private async fillGap(chat: Chat, g: GapFill): Promise<void> {
+    g.timer = undefined;
+    if (this.chats.get(chat.id) !== chat || !this.socket?.connected) return;
+    if (!hasGap(chat.messages, chat.unlinked)) return;
+    g.busy = true;
+    g.again = false;
+    await this.pageHistory(chat);
+    g.busy = false;
+    // Dropped meanwhile (a disconnect, the chat closed): resume covers it.
+    if (this.gaps.get(chat.id) !== g || !hasGap(chat.messages, chat.unlinked)) return;
+    // Still a gap and nothing new came: a message the desk no longer shows. Asking again
+    // would only loop; the next new message (or resume) tries again.
+    if (g.again) this.watchGap(chat, false);
+    else g.stuck = true;
+  }
+
+  private dropGaps(): void {
+    for (const g of this.gaps.values()) window.clearTimeout(g.timer);
+    this.gaps.clear();
   }
 
   // ---- chats ---------------------------------------------------------------------------
@@ -512,6 +575,7 @@ export class DeskClient {
         id: c.id,
         consultation: c,
         messages: [],
+        unlinked: new Map(),
         staffRead: c.read?.staff ?? 0,
         readerRead: c.read?.reader ?? 0,
         readerTypingUntil: 0,
@@ -524,12 +588,13 @@ export class DeskClient {
       if (this.activeId === null) this.activeId = c.id;
       const early = this.early.get(c.id);
       this.early.delete(c.id);
-      if (early) this.merge(chat, early, false);
+      // Live events, linked or not by their `prev`.
+      if (early) this.merge(chat, early, false, false);
       this.saveChatList();
     } else {
       this.applyConsultation(chat, c);
     }
-    this.merge(chat, messages, false);
+    this.merge(chat, messages, false, true);
     return chat;
   }
 
@@ -545,15 +610,18 @@ export class DeskClient {
     this.changed();
   }
 
-  /** Insert messages in seq order, once per seq; returns the ones that were new. */
-  private merge(chat: Chat, incoming: Message[], live: boolean): Message[] {
+  /**
+   * Insert messages in seq order, once per seq; returns the ones that were new. `live`: heard
+   * on the socket (alerts); `listed`: a list answer, complete for its range (linked).
+   */
+  private merge(chat: Chat, incoming: Message[], live: boolean, listed: boolean): Message[] {
     const fresh: Message[] = [];
     for (const m of incoming) {
       if (m.client_msg_id && this.outbox.has(m.client_msg_id)) {
         // Stored already (seen via resume or another console): no need to resend.
         this.outbox.remove(m.client_msg_id);
       }
-      if (insertBySeq(chat.messages, m)) fresh.push(m);
+      if (insertLinked(chat.messages, chat.unlinked, m, listed)) fresh.push(m);
     }
     if (fresh.length) {
       if (live) {
@@ -612,6 +680,8 @@ export class DeskClient {
       this.markActiveRead();
     }
     this.typingOut.delete(cid);
+    window.clearTimeout(this.gaps.get(cid)?.timer);
+    this.gaps.delete(cid);
     this.saveChatList();
     this.changed();
   }
@@ -678,7 +748,8 @@ export class DeskClient {
       this.early.set(m.consultation_id, list);
       return;
     }
-    this.merge(chat, [m], true);
+    const fresh = this.merge(chat, [m], true, false);
+    this.watchGap(chat, fresh.length > 0);
     if (chat.id === this.activeId) this.markActiveRead();
   }
 
@@ -962,7 +1033,7 @@ export class DeskClient {
     const cid = item.consultation_id;
     this.inflight.add(cid);
     this.changed();
-    const ack = await this.request<{ seq: number; created_at: string; duplicate: boolean }>(
+    const ack = await this.request<{ seq: number; created_at: string; duplicate: boolean; prev?: number }>(
       "message.send",
       {
         consultation_id: cid,
@@ -977,7 +1048,7 @@ export class DeskClient {
       this.outbox.remove(item.client_msg_id);
       this.retryDelay = 1000;
       if (chat) {
-        this.merge(
+        const fresh = this.merge(
           chat,
           [
             {
@@ -989,10 +1060,15 @@ export class DeskClient {
               visibility: item.private ? "staff" : "all",
               body: item.body,
               created_at: ack.created_at,
+              // Absent for a retry of a stored message: it stays unlinked then, and is fetched
+              // again if a gap is left (the copy held first is kept).
+              prev: ack.prev,
             },
           ],
           false,
+          false,
         );
+        this.watchGap(chat, fresh.length > 0);
         if (cid === this.activeId) this.markActiveRead();
       }
       this.changed();

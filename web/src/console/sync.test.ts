@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { insertBySeq, lastSeq, resumeList, unreadCount } from "./sync";
+import { contiguousSeq, hasGap, insertBySeq, insertLinked, lastSeq, resumeList, type Unlinked, unreadCount } from "./sync";
 import type { Consultation, Message, State } from "./types";
 
 function msg(seq: number, extra: Partial<Message> = {}): Message {
@@ -83,6 +83,100 @@ describe("lastSeq", () => {
   });
 });
 
+describe("insertLinked and contiguousSeq", () => {
+  /** A chat holding `listed` as a list answer gave them. */
+  function held(...listed: number[]) {
+    const list: Message[] = [];
+    const unlinked: Unlinked = new Map();
+    for (const s of listed) insertLinked(list, unlinked, msg(s), true);
+    return { list, unlinked, add: (m: Message, fromList = false) => insertLinked(list, unlinked, m, fromList) };
+  }
+
+  it("is the last seq when every message is linked, gaps between seqs included", () => {
+    const c = held(1, 2, 4);
+    // Live events whose message before is held (staff notes left seqs 3 and 5-6 out).
+    expect(c.add(msg(7, { prev: 4 }))).toBe(true);
+    expect(c.add(msg(8, { prev: 7 }))).toBe(true);
+    expect(seqs(c.list)).toEqual([1, 2, 4, 7, 8]);
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(8);
+    expect(hasGap(c.list, c.unlinked)).toBe(false);
+    expect(c.unlinked.size).toBe(0);
+  });
+
+  it("is 0 for none held, and links the first message by prev 0", () => {
+    const c = held();
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(0);
+    c.add(msg(1, { prev: 0 }));
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(1);
+  });
+
+  it("stops before a live message that came ahead of a late one", () => {
+    const c = held(1, 2, 3, 4);
+    c.add(msg(6, { prev: 5 }));
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(4);
+    expect(hasGap(c.list, c.unlinked)).toBe(true);
+    // A later message linked to 6 does not move the cursor past the gap.
+    c.add(msg(7, { prev: 6 }));
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(4);
+    expect([...c.unlinked]).toEqual([[6, 5]]);
+  });
+
+  it("is 0 when the very first message held is unlinked", () => {
+    const c = held();
+    c.add(msg(3, { prev: 2 }));
+    c.add(msg(4, { prev: 3 }));
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(0);
+  });
+
+  it("heals when the late message arrives, linking the one that waited for it", () => {
+    const c = held(1, 2, 3, 4);
+    c.add(msg(6, { prev: 5 }));
+    c.add(msg(7, { prev: 6 }));
+    c.add(msg(5, { prev: 4 }));
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(7);
+    expect(hasGap(c.list, c.unlinked)).toBe(false);
+    expect(c.unlinked.size).toBe(0);
+  });
+
+  it("keeps an acknowledgement without prev (a retry) unlinked until another copy links it", () => {
+    const c = held(1, 2, 3, 4);
+    c.add(msg(5, { body: "own" }));
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(4);
+    expect([...c.unlinked]).toEqual([[5, null]]);
+    // The live event of the same message says what came before it; the first copy is kept.
+    expect(c.add(msg(5, { body: "event", prev: 4 }))).toBe(false);
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(5);
+    expect(c.list[4].body).toBe("own");
+  });
+
+  it("learns the prev of an unlinked seq from a second copy, and links it when that arrives", () => {
+    const c = held(1, 2);
+    c.add(msg(5));
+    c.add(msg(5, { prev: 4 }));
+    expect([...c.unlinked]).toEqual([[5, 4]]);
+    c.add(msg(4, { prev: 2 }));
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(5);
+  });
+
+  it("links every message of a list answer, new or held already", () => {
+    const c = held(1, 2, 3, 4);
+    c.add(msg(6, { prev: 5 }));
+    c.add(msg(8)); // a retry's acknowledgement
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(4);
+    // history after 4: complete up to its last element.
+    for (const m of [msg(5), msg(6), msg(7), msg(8)]) c.add(m, true);
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(8);
+    expect(c.unlinked.size).toBe(0);
+  });
+
+  it("does not link a seq held and linked already when a copy without prev comes", () => {
+    const c = held(1, 2);
+    expect(c.add(msg(2))).toBe(false);
+    expect(c.unlinked.size).toBe(0);
+    expect(contiguousSeq(c.list, c.unlinked)).toBe(2);
+  });
+});
+
 describe("unreadCount", () => {
   const me = 3;
   const isMine = (m: Message) => m.author_kind === "consultant" && m.author_id === me;
@@ -110,8 +204,8 @@ describe("unreadCount", () => {
 });
 
 describe("resumeList", () => {
-  function chat(id: number, state: State, version: number, messages: Message[] = []) {
-    return { id, consultation: { id, state, version } as Consultation, messages };
+  function chat(id: number, state: State, version: number, messages: Message[] = [], unlinked: Unlinked = new Map()) {
+    return { id, consultation: { id, state, version } as Consultation, messages, unlinked };
   }
 
   it("lists each chat with its last seq and version, then restored tabs from seq 0", () => {
@@ -121,6 +215,11 @@ describe("resumeList", () => {
       { consultation_id: 2, last_seq: 0, version: 2 },
       { consultation_id: 9, last_seq: 0, version: 0 },
     ]);
+  });
+
+  it("lists a chat with a gap from its contiguous seq, not its last", () => {
+    const out = resumeList([chat(1, "assigned", 4, [msg(1), msg(4), msg(6)], new Map([[6, 5]]))], [], 50);
+    expect(out).toEqual([{ consultation_id: 1, last_seq: 4, version: 4 }]);
   });
 
   it("puts ended chats last, keeping the order otherwise", () => {

@@ -47,6 +47,9 @@ export interface Message {
   created_at: string;
   /** A file or link sent with the message (document delivery); null or absent otherwise. */
   attachment?: Attachment | null;
+  /** Live events and new messages' acknowledgements: the seq of the message staff were shown
+   * just before this one (0: none). Never in lists, which are complete for their range. */
+  prev?: number;
 }
 
 /** What a chat message carries when a file or link was sent with it (docs/delivery.md). */

@@ -61,8 +61,9 @@ function desk(history: Message[], sendReply?: (p: Record<string, unknown>) => un
       const known = stored.get(cmid);
       if (known !== undefined) return { ok: true, seq: known, created_at: "2026-03-01T10:05:00Z", duplicate: true };
       stored.set(cmid, (seq += 2)); // a staff note takes the seq in between
-      return { ok: true, seq, created_at: "2026-03-01T10:05:00Z", duplicate: false };
+      return { ok: true, seq, prev: seq - 2, created_at: "2026-03-01T10:05:00Z", duplicate: false };
     }
+    if (event === "history") return { ok: true, messages: [], more: false };
     return { ok: true };
   });
 }
@@ -234,5 +235,149 @@ describe("the widget's outbox against the desk", () => {
     await settle(200);
     expect(socket.sent("message.send").map((p) => p.body)).toEqual(["offline"]);
     expect(chat.outbox).toEqual([]);
+  });
+});
+
+describe("gaps in the chat's seqs", () => {
+  const four = [1, 2, 3, 4].map((s) => msg(s));
+  const savedSeq = () => (JSON.parse(storage.peek(`${P}lib:${LIB}`) ?? "{}") as { lastSeq?: number }).lastSeq;
+
+  /** A chat holding seqs 1-4; `history` answered by `pages` (the last one repeated). */
+  async function chatWithGaps(pages: unknown[], sendReply?: (p: Record<string, unknown>) => unknown) {
+    vi.useFakeTimers();
+    readerWithUnsent([]);
+    desk(four, sendReply);
+    const { chat, socket } = await connect();
+    const base = socket.answer;
+    socket.answer = (event, p) => (event === "history" ? (pages.length > 1 ? pages.shift() : pages[0]) : base(event, p));
+    return { chat, socket };
+  }
+
+  it("fetches what is missing after an out-of-order live message once, after the delay", async () => {
+    const { chat, socket } = await chatWithGaps([{ ok: true, messages: [msg(5), msg(6)], more: false }]);
+    socket.fire("message", msg(6, { prev: 5 }));
+    expect(chat.contiguousSeq()).toBe(4);
+    // A reload now must still ask for 5.
+    expect(savedSeq()).toBe(4);
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(socket.sent("history")).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sent("history")).toEqual([{ consultation_id: CID, after_seq: 4 }]);
+    expect(chat.sorted().map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(savedSeq()).toBe(6);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(socket.sent("history")).toHaveLength(1);
+  });
+
+  it("pages from the contiguous seq while the desk has more", async () => {
+    const { socket } = await chatWithGaps([
+      { ok: true, messages: [msg(5), msg(6)], more: true },
+      { ok: true, messages: [msg(7), msg(9)], more: false },
+    ]);
+    socket.fire("message", msg(9, { prev: 7 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([
+      { consultation_id: CID, after_seq: 4 },
+      { consultation_id: CID, after_seq: 6 },
+    ]);
+  });
+
+  it("stops paging when a page does not move the contiguous seq", async () => {
+    const nothing = { ok: true, messages: [], more: true };
+    const { socket } = await chatWithGaps([nothing, nothing, { ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([{ consultation_id: CID, after_seq: 4 }]);
+  });
+
+  it("fetches nothing when the late message arrives within the delay", async () => {
+    const { chat, socket } = await chatWithGaps([{ ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1000);
+    socket.fire("message", msg(5, { prev: 4 }));
+    expect(chat.contiguousSeq()).toBe(6);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toEqual([]);
+  });
+
+  it("resumes from the seq before a lost relay, and drops the pending fetch on disconnect", async () => {
+    const { socket } = await chatWithGaps([{ ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(6, { prev: 5 }));
+    socket.drop();
+    socket.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(socket.sent("resume").map((p) => p.consultations)).toEqual([
+      [{ consultation_id: CID, last_seq: 0, version: 0 }],
+      [{ consultation_id: CID, last_seq: 4, version: 3 }],
+    ]);
+    // The resume answer is the desk's word: the timer set before the drop is gone.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toEqual([]);
+  });
+
+  it("links an acknowledgement by its prev, and fetches again around one without (a retry)", async () => {
+    const acks: Record<string, unknown> = {
+      // Seq 5 is a staff note the reader never sees.
+      a: { ok: true, seq: 6, prev: 4, created_at: "2026-03-01T10:05:00Z", duplicate: false },
+      b: { ok: true, seq: 8, created_at: "2026-03-01T10:05:00Z", duplicate: true },
+    };
+    const { chat, socket } = await chatWithGaps([{ ok: true, messages: [msg(7), msg(8)], more: false }], (p) => acks[p.body as string]);
+    chat.send("a");
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(chat.contiguousSeq()).toBe(6);
+    expect(socket.sent("history")).toEqual([]);
+    chat.send("b");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(chat.contiguousSeq()).toBe(6);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([{ consultation_id: CID, after_seq: 6 }]);
+    expect(chat.contiguousSeq()).toBe(8);
+    // The acknowledgement's copy of 8 came first and is kept.
+    expect(chat.sorted().map((m) => [m.seq, m.body])).toEqual([
+      [1, "m1"],
+      [2, "m2"],
+      [3, "m3"],
+      [4, "m4"],
+      [6, "a"],
+      [7, "m7"],
+      [8, "b"],
+    ]);
+  });
+
+  it("does not ask again when a fetch left the gap, until a new message comes", async () => {
+    const { socket } = await chatWithGaps([{ ok: true, messages: [], more: false }]);
+    socket.fire("message", msg(6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    socket.fire("message", msg(6, { prev: 5 })); // an old copy is no news
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toHaveLength(1);
+    socket.fire("message", msg(7, { prev: 6 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([
+      { consultation_id: CID, after_seq: 4 },
+      { consultation_id: CID, after_seq: 4 },
+    ]);
+  });
+
+  it("has one fetch on its way, and fills a gap that opened meanwhile after it", async () => {
+    let release: (v: unknown) => void = () => {};
+    const held = new Promise((r) => (release = r));
+    const { chat, socket } = await chatWithGaps([held, { ok: true, messages: [msg(7), msg(8)], more: false }]);
+    socket.fire("message", msg(6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    socket.fire("message", msg(8, { prev: 7 }));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(socket.sent("history")).toHaveLength(1);
+    release({ ok: true, messages: [msg(5), msg(6)], more: false });
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sent("history")).toEqual([
+      { consultation_id: CID, after_seq: 4 },
+      { consultation_id: CID, after_seq: 6 },
+    ]);
+    expect(chat.sorted().map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });

@@ -4,7 +4,7 @@
 import { io, type Socket } from "socket.io-client";
 import { served } from "./after";
 import { type Attachment, checkFile, type FileLimits, transfer, type Transfer } from "./files";
-import { addMessages, bySeq, handoffTicket, topSeq, unreadCount } from "./messages";
+import { addMessages, bySeq, contiguousSeq, handoffTicket, hasGap, topSeq, type Unlinked, unreadCount } from "./messages";
 import { type Ack, type DeskError, outcome, RETRY, toAck } from "./protocol";
 import { Store, type OutItem, type Saved, type TicketRef } from "./store";
 
@@ -57,6 +57,9 @@ export interface Message {
   /** A file or link sent with the message (absent on older desks). */
   attachment?: Attachment | null;
   created_at: string;
+  /** Live events and new messages' acknowledgements: the seq of the message the reader was
+   * shown just before this one (0: none). Never in lists, which are complete for their range. */
+  prev?: number;
 }
 
 /**
@@ -125,6 +128,21 @@ const QUEUE_STALE_MS = 20000;
 const UPLOAD_TRIES = 3;
 /** The library's public details (hours, who is online) are asked for at most this often. */
 export const INFO_MS = 60000;
+/** A live message that arrived ahead of another is given this long before the missing one is
+ * fetched: a relay through another node is usually only milliseconds late. */
+export const GAP_WAIT_MS = 1500;
+
+/** Filling the chat's gap: the pending fetch, the one on its way, and whether it must wait for
+ * news (`stuck`: the last fetch left the gap, asking again would only loop). */
+interface GapFill {
+  timer: number;
+  busy: boolean;
+  /** A new message arrived while `busy`: the gap left may be its own. */
+  again: boolean;
+  stuck: boolean;
+}
+
+const noGap = (): GapFill => ({ timer: 0, busy: false, again: false, stuck: false });
 
 function randomId(): string {
   const b = new Uint8Array(16);
@@ -142,6 +160,9 @@ export class Chat {
   consultation: Consultation | null = null;
   cid: number | null;
   readonly msgs = new Map<number, Message>();
+  /** The held seqs whose predecessor is not known to be held (see messages.ts). */
+  private readonly unlinked: Unlinked = new Map();
+  private gap = noGap();
   failed: Failed[] = [];
   /** Files on their way, in the order chosen. */
   uploads: Upload[] = [];
@@ -245,6 +266,11 @@ export class Chat {
     return topSeq(this.msgs);
   }
 
+  /** The seq the chat is complete up to: what resume and gap-filling history ask after. */
+  contiguousSeq(): number {
+    return contiguousSeq(this.msgs, this.unlinked);
+  }
+
   sorted(): Message[] {
     return bySeq(this.msgs);
   }
@@ -262,7 +288,8 @@ export class Chat {
       ...this.saved,
       ...patch,
       cid: keep ? this.cid : null,
-      lastSeq: keep ? this.maxSeq() : 0,
+      // Not the top: a gap must still be asked for after a reload.
+      lastSeq: keep ? this.contiguousSeq() : 0,
       version: keep ? (this.consultation?.version ?? this.saved.version) : 0,
       lang: this.lang,
     };
@@ -383,6 +410,8 @@ export class Chat {
     });
     socket.on("disconnect", (reason) => {
       this.resumed = false;
+      // The next resume asks after the contiguous seq.
+      this.dropGap();
       this.consultantTyping = false;
       this.setConn(this.lostState());
       // A desk node going down hangs up on purpose; socket.io-client does not retry that case.
@@ -455,6 +484,8 @@ export class Chat {
     this.cid = null;
     this.consultation = null;
     this.msgs.clear();
+    this.unlinked.clear();
+    this.dropGap();
     this.failed = [];
     for (const u of this.uploads) u.abort?.();
     this.uploads = [];
@@ -493,8 +524,11 @@ export class Chat {
 
   // ---- incoming ---------------------------------------------------------------------------
 
-  private merge(messages: Message[]): void {
-    for (const m of addMessages(this.msgs, this.cid, messages)) {
+  /** Keep new messages; `listed`: a list answer, complete for its range (linked). */
+  private merge(messages: Message[], listed: boolean): void {
+    const added = addMessages(this.msgs, this.cid, messages, this.unlinked, listed);
+    if (!listed) this.watchGap(added.length > 0);
+    for (const m of added) {
       // The desk's notice of a hand-off (by the reader or the consultant) carries the
       // ticket's number and the reader's link: keep them in the list of the reader's tickets.
       const ticket = handoffTicket(m);
@@ -548,7 +582,7 @@ export class Chat {
   }
 
   private onMessage(m: Message): void {
-    if (m.consultation_id === this.cid) this.merge([m]);
+    if (m.consultation_id === this.cid) this.merge([m], false);
     else if (!this.active) void this.resume(); // perhaps a chat opened in another tab
   }
 
@@ -563,7 +597,7 @@ export class Chat {
 
   private async resume(): Promise<void> {
     const listed = this.cid
-      ? [{ consultation_id: this.cid, last_seq: this.maxSeq(), version: this.consultation?.version ?? 0 }]
+      ? [{ consultation_id: this.cid, last_seq: this.contiguousSeq(), version: this.consultation?.version ?? 0 }]
       : [];
     const ack = await this.call("resume", { consultations: listed });
     if (!ack.ok) {
@@ -592,18 +626,65 @@ export class Chat {
       // reader is in another active one (which cannot happen: one per library).
       if (!mine && !(e.consultation && !this.active)) continue;
       if (e.consultation) this.setConsultation(e.consultation);
-      this.merge(e.messages ?? []);
-      let more = e.more;
-      while (more) {
-        const page = await this.call("history", { consultation_id: e.consultation_id, after_seq: this.maxSeq() });
-        if (!page.ok) break;
-        this.merge(page.messages as Message[]);
-        more = page.more as boolean;
-      }
+      this.merge(e.messages ?? [], true);
+      if (e.more) await this.pageHistory(e.consultation_id);
     }
     this.resumed = true;
     this.onChange();
     void this.flush();
+  }
+
+  /** `history` after the contiguous seq (not the top: a live message may have come in ahead
+   * meanwhile), page after page while the desk has more. */
+  private async pageHistory(cid: number): Promise<void> {
+    for (;;) {
+      const after = this.contiguousSeq();
+      const page = await this.call("history", { consultation_id: cid, after_seq: after });
+      if (!page.ok || cid !== this.cid) return;
+      this.merge(page.messages as Message[], true);
+      if (!page.more || this.contiguousSeq() <= after) return;
+    }
+  }
+
+  /**
+   * A live message or an acknowledgement came in (`fresh`: a seq not held before). If the chat
+   * has a gap now, fetch what is missing after GAP_WAIT_MS unless it arrives meanwhile; one
+   * fetch at a time.
+   */
+  private watchGap(fresh: boolean): void {
+    const g = this.gap;
+    if (fresh) {
+      g.stuck = false;
+      if (g.busy) g.again = true;
+    }
+    if (!hasGap(this.msgs, this.unlinked)) {
+      clearTimeout(g.timer);
+      g.timer = 0;
+      return;
+    }
+    if (g.timer || g.busy || g.stuck) return;
+    g.timer = window.setTimeout(() => void this.fillGap(g), GAP_WAIT_MS);
+  }
+
+  private async fillGap(g: GapFill): Promise<void> {
+    g.timer = 0;
+    const cid = this.cid;
+    if (cid === null || !this.socket?.connected || !hasGap(this.msgs, this.unlinked)) return;
+    g.busy = true;
+    g.again = false;
+    await this.pageHistory(cid);
+    g.busy = false;
+    // Dropped meanwhile (a disconnect, another chat): resume covers it.
+    if (this.gap !== g || !hasGap(this.msgs, this.unlinked)) return;
+    // Still a gap and nothing new came: a message the desk no longer shows. Asking again
+    // would only loop; the next new message (or resume) tries again.
+    if (g.again) this.watchGap(false);
+    else g.stuck = true;
+  }
+
+  private dropGap(): void {
+    clearTimeout(this.gap.timer);
+    this.gap = noGap();
   }
 
   // ---- outgoing ---------------------------------------------------------------------------
@@ -635,13 +716,13 @@ export class Chat {
           });
           if (ack.ok) {
             this.setConsultation(ack.consultation as Consultation);
-            this.merge(ack.messages as Message[]);
+            this.merge(ack.messages as Message[], true);
           }
         } else {
           const cid = (item.cid ?? this.cid) as number;
           ack = await this.call("message.send", { consultation_id: cid, client_msg_id: item.cmid, body: item.body });
           if (ack.ok && cid === this.cid) {
-            this.msgs.set(ack.seq as number, {
+            const own: Message = {
               consultation_id: cid,
               seq: ack.seq as number,
               client_msg_id: item.cmid,
@@ -649,7 +730,11 @@ export class Chat {
               author_id: null,
               body: item.body,
               created_at: ack.created_at as string,
-            });
+              // Absent for a retry of a stored message: it stays unlinked then, and is fetched
+              // again if a gap is left (the copy held first is kept).
+              prev: ack.prev as number | undefined,
+            };
+            this.watchGap(addMessages(this.msgs, cid, [own], this.unlinked, false).length > 0);
           }
         }
         this.sending = null;
@@ -724,8 +809,9 @@ export class Chat {
       if (!this.uploads.includes(up)) return; // cancelled
       if (got.ok) {
         this.dropUpload(up.cmid);
+        // Linked by its `prev` like an acknowledgement (none for a duplicate).
         const m = got.json?.message as Message | undefined;
-        if (m) this.merge([m]);
+        if (m) this.merge([m], false);
         return;
       }
       const code = got.error.code;

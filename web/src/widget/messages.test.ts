@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "./chat";
-import { addMessages, bySeq, handoffTicket, lastReadSeq, topSeq, unreadCount, unsent } from "./messages";
+import { addMessages, bySeq, contiguousSeq, handoffTicket, hasGap, lastReadSeq, topSeq, type Unlinked, unreadCount, unsent } from "./messages";
 import type { OutItem } from "./store";
 
 const CID = 41;
@@ -48,6 +48,90 @@ describe("addMessages", () => {
     expect(addMessages(msgs, null, [msg(1)])).toEqual([]);
     expect(msgs.size).toBe(0);
     expect(topSeq(msgs)).toBe(0);
+  });
+});
+
+describe("contiguousSeq", () => {
+  /** A chat holding `listed` as a list answer gave them. */
+  function held(...listed: number[]) {
+    const msgs = new Map<number, Message>();
+    const unlinked: Unlinked = new Map();
+    addMessages(msgs, CID, listed.map((s) => msg(s)), unlinked, true);
+    const add = (m: Message, fromList = false) => addMessages(msgs, CID, [m], unlinked, fromList).map((x) => x.seq);
+    return { msgs, unlinked, add, cursor: () => contiguousSeq(msgs, unlinked), gap: () => hasGap(msgs, unlinked) };
+  }
+
+  it("is the top seq when every message is linked, gaps between seqs included", () => {
+    const c = held(1, 3, 4);
+    c.add(msg(7, { prev: 4 }));
+    c.add(msg(8, { prev: 7 }));
+    expect(c.cursor()).toBe(8);
+    expect(c.gap()).toBe(false);
+    expect(c.unlinked.size).toBe(0);
+  });
+
+  it("is 0 for none held, or when the first message held is unlinked; prev 0 links", () => {
+    const c = held();
+    expect(c.cursor()).toBe(0);
+    c.add(msg(2, { prev: 1 }));
+    c.add(msg(3, { prev: 2 }));
+    expect(c.cursor()).toBe(0);
+    expect(c.gap()).toBe(true);
+    const d = held();
+    d.add(msg(1, { prev: 0 }));
+    expect(d.cursor()).toBe(1);
+  });
+
+  it("stops before a live message that came ahead of a late one, and heals when it comes", () => {
+    const c = held(1, 2, 3, 4);
+    expect(c.add(msg(6, { prev: 5 }))).toEqual([6]);
+    c.add(msg(7, { prev: 6 }));
+    expect(c.cursor()).toBe(4);
+    expect(c.gap()).toBe(true);
+    expect(topSeq(c.msgs)).toBe(7);
+    c.add(msg(5, { prev: 4 }));
+    expect(c.cursor()).toBe(7);
+    expect(c.gap()).toBe(false);
+    expect(c.unlinked.size).toBe(0);
+  });
+
+  it("keeps an acknowledgement without prev (a retry) unlinked until another copy links it", () => {
+    const c = held(1, 2);
+    c.add(msg(3, { body: "own", author_kind: "reader" }));
+    expect(c.cursor()).toBe(2);
+    expect([...c.unlinked]).toEqual([[3, null]]);
+    expect(c.add(msg(3, { body: "event", prev: 2 }))).toEqual([]);
+    expect(c.cursor()).toBe(3);
+    expect(c.msgs.get(3)?.body).toBe("own");
+  });
+
+  it("learns the prev of an unlinked seq from a second copy, and links it when that arrives", () => {
+    const c = held(1);
+    c.add(msg(4));
+    c.add(msg(4, { prev: 3 }));
+    expect([...c.unlinked]).toEqual([[4, 3]]);
+    c.add(msg(3, { prev: 1 }));
+    expect(c.cursor()).toBe(4);
+  });
+
+  it("links every message of a list answer, new or held already", () => {
+    const c = held(1, 2);
+    c.add(msg(4, { prev: 3 }));
+    c.add(msg(6)); // a retry's acknowledgement
+    expect(c.cursor()).toBe(2);
+    expect(c.add(msg(3), true)).toEqual([3]);
+    expect(c.cursor()).toBe(4);
+    c.add(msg(5), true);
+    c.add(msg(6), true);
+    expect(c.cursor()).toBe(6);
+    expect(c.unlinked.size).toBe(0);
+  });
+
+  it("ignores another consultation's messages", () => {
+    const c = held(1);
+    c.add(msg(3, { consultation_id: 99, prev: 2 }));
+    expect(c.unlinked.size).toBe(0);
+    expect(c.cursor()).toBe(1);
   });
 });
 

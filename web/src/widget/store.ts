@@ -17,6 +17,7 @@ export interface OutItem {
 
 export interface Saved {
   cid: number | null;
+  /** The seq the chat is complete up to (below a gap, if one is open), not the highest held. */
   lastSeq: number;
   version: number;
   lang?: string;

@@ -96,7 +96,11 @@ async function chatUnderWay(): Promise<{ chat: Chat; socket: FakeSocket }> {
   storage.setItem(`${P}token`, "tok");
   storage.setItem(`${P}lib:${LIB}`, JSON.stringify({ cid: CID, lastSeq: 0, version: 3 }));
   const c: Consultation = { id: CID, library: LIB, language: "zh-CN", state: "assigned", consultant: null, version: 3, ended_by: null };
-  answerWith((event) => (event === "resume" ? { ok: true, consultations: [{ consultation_id: CID, consultation: c, messages: [], more: false }] } : { ok: true }));
+  answerWith((event) => {
+    if (event === "resume") return { ok: true, consultations: [{ consultation_id: CID, consultation: c, messages: [], more: false }] };
+    if (event === "history") return { ok: true, messages: [], more: false };
+    return { ok: true };
+  });
   const chat = new Chat(DESK, LIB, "zh-CN");
   chat.info = { code: LIB, name: "示例馆", name_en: null, languages: ["zh-CN"], phone: null, files: FILES };
   await chat.start();
@@ -168,6 +172,20 @@ describe("a reader's file", () => {
     await flush();
     expect(chat.uploads).toEqual([]);
     expect(chat.sorted().map((m) => m.seq)).toEqual([7]);
+  });
+
+  it("is linked by the prev in the desk's answer; a duplicate's answer (none) is asked for again", async () => {
+    const { chat, socket } = await chatUnderWay();
+    vi.useFakeTimers();
+    chat.sendFile(png());
+    FakeXhr.all[0].answer(200, { ok: true, message: { ...stored(5, FakeXhr.all[0].cmid), prev: 0 }, duplicate: false });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(chat.contiguousSeq()).toBe(5);
+    expect(socket.sent("history")).toEqual([]);
+    chat.sendFile(png());
+    FakeXhr.all[1].answer(200, { ok: true, message: stored(8, FakeXhr.all[1].cmid), duplicate: true });
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([{ consultation_id: CID, after_seq: 5 }]);
   });
 
   it("keeps a refusal with its reason until the reader dismisses it", async () => {
