@@ -12,11 +12,13 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from desk.app import SIO_KEY
 from desk.db import make_engine
 from tests.conftest import seed_demo
 from tests.harness import Node, free_port, start_node
@@ -63,6 +65,30 @@ def embed_html(desk: str, library: str = "demo-pl", *, attrs: str = "", body: st
         f'<script src="{desk}/widget.js" data-library="{library}" {attrs} async></script>'
         "</body></html>"
     )
+
+
+def lose_relay(monkeypatch: pytest.MonkeyPatch, node: Node, namespace: str, body: str) -> list[Any]:
+    """Drop the first live ``message`` with ``body`` on its way to ``namespace``, as a Redis
+    reconnect can on a deployment: it is stored, only its relay is lost. Returns what was
+    dropped (for the test to check that it was)."""
+    sio = node.app[SIO_KEY]
+    real = sio.emit
+    dropped: list[Any] = []
+
+    async def emit(event: str, data: Any = None, *args: Any, **kw: Any) -> Any:
+        if (
+            not dropped
+            and event == "message"
+            and kw.get("namespace") == namespace
+            and isinstance(data, dict)
+            and data.get("body") == body
+        ):
+            dropped.append(data)
+            return None
+        return await real(event, data, *args, **kw)
+
+    monkeypatch.setattr(sio, "emit", emit)
+    return dropped
 
 
 @pytest.fixture

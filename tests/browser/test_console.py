@@ -23,7 +23,7 @@ from desk.app import SIO_KEY
 from desk.backlog.actions import sweep_overdue
 from desk.demo import DEMO_PASSWORD
 from desk.models import Ticket
-from tests.browser.conftest import HostSite
+from tests.browser.conftest import HostSite, lose_relay
 from tests.harness import Node, Reader
 
 pytestmark = pytest.mark.browser
@@ -365,6 +365,33 @@ async def test_direct_assignment_opens_a_tab_without_an_offer(
     await expect(log(page)).to_contain_text(q)
     await send(page, "本学期截止到6月1日。")
     await r.wait_for("message", lambda m: m["body"] == "本学期截止到6月1日。")
+
+
+async def test_a_message_whose_relay_was_lost_is_fetched_and_shown_once(
+    live_desk: Node, host_site: HostSite, new_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's next message names the lost one as the message before it (``prev``): the
+    console fetches it, shows it once and in its place, and a reload keeps it."""
+    async with live_desk.desk.sessions.begin() as s:
+        await s.execute(sql("UPDATE libraries SET routing_mode = 'direct' WHERE code = 'demo-ul'"))
+    live_desk.desk.directory.forget()
+    page = await signed_in(new_page, live_desk, "zhao")
+    await go_online(page)
+    q = "馆际互借要多久？"
+    r, cid = await reader_asks(live_desk, host_site, q, "demo-ul")
+    await expect(log(page)).to_contain_text(q, timeout=SEEN_MS)
+    dropped = lose_relay(monkeypatch, live_desk, "/console", "这句的转发丢了")
+    await r.say(cid, "这句的转发丢了")
+    await r.say(cid, "还有一句")
+    await expect(log(page)).to_contain_text("还有一句", timeout=SEEN_MS)
+    assert dropped, "the reader's first message's relay was dropped"
+    lost = log(page).locator(".msg", has_text="这句的转发丢了")
+    await expect(lost).to_have_count(1, timeout=SEEN_MS)
+    text = await log(page).inner_text()
+    assert text.index(q) < text.index("这句的转发丢了") < text.index("还有一句")
+    await page.reload()
+    await expect(log(page)).to_contain_text("还有一句", timeout=SEEN_MS)
+    await expect(lost).to_have_count(1)
 
 
 #: Stands in for the browser's notifications: records what the page asks for (permission is

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from bots.api import BOTS_KEY
 from desk.app import SIO_KEY
 from desk.sockets.reader import reader_room
-from tests.browser.conftest import HostSite, embed_html
+from tests.browser.conftest import HostSite, embed_html, lose_relay
 from tests.harness import Consultant, Node, Reader
 
 pytestmark = pytest.mark.browser
@@ -279,6 +279,31 @@ async def test_server_hang_up_reconnects_and_catches_up(
     await wang.say(cid, "读者断开期间的回复")  # missed as an event, recovered by resume
     await expect(bubble(page, "读者断开期间的回复")).to_be_visible(timeout=RECONNECT_MS)
     await expect(bubble(page, "读者断开期间的回复")).to_have_count(1)
+
+
+async def test_a_reply_whose_relay_was_lost_is_fetched_and_kept_across_a_reload(
+    live_desk: Node, host_site: HostSite, new_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next reply names the lost one as the message before it (``prev``): the widget
+    fetches it, shows it once and in its place, and does not resume past it after a reload."""
+    page, wang, cid = await chat_with_wang(live_desk, host_site, new_page)
+    dropped = lose_relay(monkeypatch, live_desk, "/reader", "这条的转发丢了")
+    await wang.say(cid, "这条的转发丢了")
+    await wang.say(cid, "下一条回复")
+    await expect(bubble(page, "下一条回复")).to_be_visible()
+    assert dropped, "the first reply's relay was dropped"
+    await expect(bubble(page, "这条的转发丢了")).to_have_count(1)
+    bodies = log(page).locator(".msg .body")
+    await expect(bodies).to_have_count(3)
+    assert [b.strip() for b in await bodies.all_inner_texts()] == [
+        QUESTION,
+        "这条的转发丢了",
+        "下一条回复",
+    ]
+    await page.reload()
+    await expect(panel(page)).to_be_visible()
+    await expect(bodies).to_have_count(3)
+    assert [b.strip() for b in await bodies.all_inner_texts()][1] == "这条的转发丢了"
 
 
 async def test_reader_ends_the_chat(live_desk: Node, host_site: HostSite, new_page: Any) -> None:
