@@ -178,21 +178,25 @@ async def test_a_batch_moved_past_another_nodes_messages_follows_them_on_each_si
     cid = await fx.chat()
     one = ok((await a.write([fx.by_reader(cid, "一")]))[0])
     assert (one.seq, one.reader_prev, one.staff_prev) == (1, 0, 0)
-    note, two = await b.write(
+    two, note = await b.write(
         [
+            fx.by_consultant(cid, fx.wang, "二"),
             Draft(cid, "consultant", "备注", author_id=fx.wang, visibility="staff",
                   as_assignee=fx.wang),
-            fx.by_consultant(cid, fx.wang, "二"),
         ]
     )  # fmt: skip
-    assert (ok(note).staff_prev, ok(note).reader_prev, ok(two).reader_prev) == (1, None, 1)
+    assert [(m.seq, m.reader_prev, m.staff_prev) for m in map(ok, (two, note))] == [
+        (2, 1, 1),
+        (3, None, 2),
+    ]
+    # The reader was last shown 2, staff 3 (the note): a remembers 1 for both.
     three, four = await a.write([fx.by_reader(cid, "三"), fx.by_reader(cid, "四")])
     assert a.shifted == 1
     assert [(m.seq, m.reader_prev, m.staff_prev) for m in map(ok, (three, four))] == [
-        (4, 3, 3),
+        (4, 2, 3),
         (5, 4, 4),
     ]
-    # b only remembers its own batch: its next note follows a's messages all the same.
+    # b only remembers its own batch: its next message follows a's all the same.
     five = ok((await b.write([fx.by_consultant(cid, fx.wang, "五")]))[0])
     assert (five.seq, five.reader_prev, five.staff_prev) == (6, 5, 5)
     await fx.stored(cid)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import aiohttp
@@ -71,6 +72,52 @@ async def test_reader_on_one_node_consultant_on_the_other(two_nodes: tuple[Node,
     assert (await reader.wait_for("message", lambda m: m["body"] == "跨节点的回答"))["seq"] == 2
     await reader.say(cid, "收到")
     assert (await wang.wait_for("message", lambda m: m["body"] == "收到"))["seq"] == 3
+
+
+async def test_each_side_can_chain_every_message_written_on_two_nodes_at_once(
+    two_nodes: tuple[Node, Node],
+) -> None:
+    """The reader on node a, the consultant (with private notes) on node b, all at once: the
+    nodes' batches keep moving past each other's, and still every message each side gets,
+    live or in its own acknowledgement, names as ``prev`` exactly the message of that side
+    stored before it. Whatever order they arrive in, a client can tell a missing one."""
+    a, b = two_nodes
+    await _direct(a)
+    wang = await Consultant.login(b.base, "wang")
+    await wang.connect()
+    reader = await Reader.register(a.base, "demo-pl")
+    await reader.connect()
+    cid = (await reader.open())["consultation"]["id"]
+    await wang.wait_for("chat.assigned", lambda e: e["consultation"]["id"] == cid)
+    # Rounds of messages from both sides at once: in each, the node that writes second
+    # plans from a last seq the other has just moved.
+    n, acked_reader, acked_staff = 18, [], []
+    for start in range(0, n, 3):
+        said = await asyncio.gather(
+            *[reader.say(cid, f"r{i}") for i in range(start, start + 3)],
+            *[wang.say(cid, f"c{i}", private=i % 3 == 0) for i in range(start, start + 3)],
+        )
+        acked_reader += [{**ack, "body": f"r{start + k}"} for k, ack in enumerate(said[:3])]
+        acked_staff += [{**ack, "body": f"c{start + k}"} for k, ack in enumerate(said[3:])]
+    for i in range(n):
+        await wang.wait_for("message", lambda m, i=i: m["body"] == f"r{i}")
+        if i % 3:
+            await reader.wait_for("message", lambda m, i=i: m["body"] == f"c{i}")
+    moved = sum(getattr(node.desk.store._writer, "shifted", 0) for node in (a, b))
+    assert moved >= 1, "some batch went in past the other node's messages"
+
+    def chained(got: list[dict[str, Any]]) -> None:
+        prevs = {m["seq"]: m["prev"] for m in got}
+        prevs.setdefault(1, 0)  # the question the chat opened with (in the open answer)
+        seqs = sorted(prevs)
+        assert [prevs[s] for s in seqs] == [0, *seqs[:-1]]
+
+    # Staff get the reader's messages live and their own in acknowledgements (notes too).
+    chained([*wang.messages(cid), *acked_staff])
+    # The reader, its own in acknowledgements and the consultant's live, notes never.
+    chained([*reader.messages(cid), *acked_reader])
+    heard = {m["body"] for m in reader.messages(cid) if m["author_kind"] == "consultant"}
+    assert heard == {f"c{i}" for i in range(n) if i % 3}
 
 
 async def test_claims_hold_across_nodes_under_a_rush(two_nodes: tuple[Node, Node]) -> None:
