@@ -435,6 +435,35 @@ describe("gaps in a chat's seqs", () => {
     ]);
   });
 
+  it("asks again, later each time, when a fetch gets no answer", async () => {
+    const failed = { ok: false, error: { code: "unavailable", message: "restarting" } };
+    const { client, socket } = await openWithGaps([failed, failed, { ok: true, messages: [msg(1, 5)], more: false }]);
+    socket.fire("message", msg(1, 6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sent("history")).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(5999);
+    expect(socket.sent("history")).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sent("history")).toHaveLength(3);
+    expect(seqsOf(client, 1)).toEqual([1, 2, 3, 4, 5, 6]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(socket.sent("history")).toHaveLength(3);
+  });
+
+  it("fetches the gap before a live message that came ahead of its chat", async () => {
+    const { client, socket } = await openWithGaps([{ ok: true, messages: [msg(3, 2)], more: false }]);
+    // Seq 2's relay was lost; 3 arrives before the console knows chat 3.
+    socket.fire("message", msg(3, 3, { prev: 2 }));
+    socket.fire("chat.assigned", { consultation: consultation(3), how: "offer", messages: [msg(3, 1)], more: false });
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toEqual([{ consultation_id: 3, after_seq: 1 }]);
+    expect(seqsOf(client, 3)).toEqual([1, 2, 3]);
+  });
+
   it("has one fetch per chat on its way, and fills a gap that opened meanwhile after it", async () => {
     let release: (v: unknown) => void = () => {};
     const held = new Promise((r) => (release = r));

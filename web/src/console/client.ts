@@ -39,6 +39,9 @@ const EARLY_LIMIT = 200;
 /** A live message that arrived ahead of another is given this long before the missing one is
  * fetched: a relay through another node is usually only milliseconds late. */
 export const GAP_WAIT_MS = 1500;
+/** A gap fetch that failed (no answer, the desk restarting) is tried again later and later, up
+ * to this long apart. */
+export const GAP_RETRY_MAX_MS = 60_000;
 
 export interface SendFailure {
   client_msg_id: string;
@@ -74,6 +77,8 @@ interface GapFill {
   /** A new message arrived while `busy`: the gap left may be its own. */
   again: boolean;
   stuck: boolean;
+  /** Fetches in a row that got no answer. */
+  failures: number;
 }
 
 export interface Offer {
@@ -466,7 +471,7 @@ export class DeskClient {
       // presence online (its default). Say so when they never chose online here.
       if (this.status === "online" && this.storedStatus !== "online") this.statusNotice = true;
     }
-    const paging: Promise<void>[] = [];
+    const paging: Promise<unknown>[] = [];
     const offered = new Set<number>();
     for (const e of ack.consultations) {
       const cid = e.consultation_id;
@@ -510,7 +515,8 @@ export class DeskClient {
     return resumeList(this.chats.values(), this.restored, RESUME_LIMIT);
   }
 
-  private async pageHistory(chat: Chat): Promise<void> {
+  /** Pages `history` in; false if a page got no answer. */
+  private async pageHistory(chat: Chat): Promise<boolean> {
     for (;;) {
       // After the contiguous seq, not the last: a live message may have come in ahead meanwhile.
       const after = contiguousSeq(chat.messages, chat.unlinked);
@@ -518,9 +524,9 @@ export class DeskClient {
         consultation_id: chat.id,
         after_seq: after,
       });
-      if (!ack.ok) return;
+      if (!ack.ok) return false;
       this.merge(chat, ack.messages, false, true);
-      if (!ack.more || contiguousSeq(chat.messages, chat.unlinked) <= after) return;
+      if (!ack.more || contiguousSeq(chat.messages, chat.unlinked) <= after) return true;
     }
   }
 
@@ -530,7 +536,7 @@ export class DeskClient {
    * fetch per chat at a time.
    */
   private watchGap(chat: Chat, fresh: boolean): void {
-    const g = this.gaps.get(chat.id) ?? { timer: undefined, busy: false, again: false, stuck: false };
+    const g = this.gaps.get(chat.id) ?? { timer: undefined, busy: false, again: false, stuck: false, failures: 0 };
     this.gaps.set(chat.id, g);
     if (fresh) {
       g.stuck = false;
@@ -551,10 +557,18 @@ export class DeskClient {
     if (!hasGap(chat.messages, chat.unlinked)) return;
     g.busy = true;
     g.again = false;
-    await this.pageHistory(chat);
+    const answered = await this.pageHistory(chat);
     g.busy = false;
     // Dropped meanwhile (a disconnect, the chat closed): resume covers it.
     if (this.gaps.get(chat.id) !== g || !hasGap(chat.messages, chat.unlinked)) return;
+    if (!answered) {
+      // No answer is not an answer: ask again, later each time.
+      g.failures += 1;
+      const wait = Math.min(GAP_WAIT_MS * 2 ** g.failures, GAP_RETRY_MAX_MS);
+      g.timer = window.setTimeout(() => void this.fillGap(chat, g), wait);
+      return;
+    }
+    g.failures = 0;
     // Still a gap and nothing new came: a message the desk no longer shows. Asking again
     // would only loop; the next new message (or resume) tries again.
     if (g.again) this.watchGap(chat, false);
@@ -570,6 +584,7 @@ export class DeskClient {
 
   private upsertChat(c: Consultation, messages: Message[]): Chat {
     let chat = this.chats.get(c.id);
+    let early: Message[] | undefined;
     if (!chat) {
       chat = {
         id: c.id,
@@ -586,7 +601,7 @@ export class DeskClient {
       this.chats.set(c.id, chat);
       this.order.push(c.id);
       if (this.activeId === null) this.activeId = c.id;
-      const early = this.early.get(c.id);
+      early = this.early.get(c.id);
       this.early.delete(c.id);
       // Live events, linked or not by their `prev`.
       if (early) this.merge(chat, early, false, false);
@@ -595,6 +610,8 @@ export class DeskClient {
       this.applyConsultation(chat, c);
     }
     this.merge(chat, messages, false, true);
+    // An early event may have come ahead of a relay that was lost: the list cannot link it.
+    if (early) this.watchGap(chat, false);
     return chat;
   }
 

@@ -361,6 +361,22 @@ describe("gaps in the chat's seqs", () => {
     ]);
   });
 
+  it("asks again, later each time, when a fetch gets no answer", async () => {
+    const failed = { ok: false, error: { code: "unavailable", message: "restarting" } };
+    const { socket } = await chatWithGaps([failed, failed, { ok: true, messages: [msg(5)], more: false }]);
+    socket.fire("message", msg(6, { prev: 5 }));
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(socket.sent("history")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(socket.sent("history")).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(socket.sent("history")).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(socket.sent("history")).toHaveLength(3);
+  });
+
   it("has one fetch on its way, and fills a gap that opened meanwhile after it", async () => {
     let release: (v: unknown) => void = () => {};
     const held = new Promise((r) => (release = r));

@@ -131,6 +131,9 @@ export const INFO_MS = 60000;
 /** A live message that arrived ahead of another is given this long before the missing one is
  * fetched: a relay through another node is usually only milliseconds late. */
 export const GAP_WAIT_MS = 1500;
+/** A gap fetch that failed (no answer, the desk restarting) is tried again later and later, up
+ * to this long apart. */
+export const GAP_RETRY_MAX_MS = 60_000;
 
 /** Filling the chat's gap: the pending fetch, the one on its way, and whether it must wait for
  * news (`stuck`: the last fetch left the gap, asking again would only loop). */
@@ -140,9 +143,11 @@ interface GapFill {
   /** A new message arrived while `busy`: the gap left may be its own. */
   again: boolean;
   stuck: boolean;
+  /** Fetches in a row that got no answer. */
+  failures: number;
 }
 
-const noGap = (): GapFill => ({ timer: 0, busy: false, again: false, stuck: false });
+const noGap = (): GapFill => ({ timer: 0, busy: false, again: false, stuck: false, failures: 0 });
 
 function randomId(): string {
   const b = new Uint8Array(16);
@@ -636,13 +641,14 @@ export class Chat {
 
   /** `history` after the contiguous seq (not the top: a live message may have come in ahead
    * meanwhile), page after page while the desk has more. */
-  private async pageHistory(cid: number): Promise<void> {
+  private async pageHistory(cid: number): Promise<boolean> {
     for (;;) {
       const after = this.contiguousSeq();
       const page = await this.call("history", { consultation_id: cid, after_seq: after });
-      if (!page.ok || cid !== this.cid) return;
+      if (cid !== this.cid) return true;
+      if (!page.ok) return false;
       this.merge(page.messages as Message[], true);
-      if (!page.more || this.contiguousSeq() <= after) return;
+      if (!page.more || this.contiguousSeq() <= after) return true;
     }
   }
 
@@ -672,10 +678,18 @@ export class Chat {
     if (cid === null || !this.socket?.connected || !hasGap(this.msgs, this.unlinked)) return;
     g.busy = true;
     g.again = false;
-    await this.pageHistory(cid);
+    const answered = await this.pageHistory(cid);
     g.busy = false;
     // Dropped meanwhile (a disconnect, another chat): resume covers it.
     if (this.gap !== g || !hasGap(this.msgs, this.unlinked)) return;
+    if (!answered) {
+      // No answer is not an answer: ask again, later each time.
+      g.failures += 1;
+      const wait = Math.min(GAP_WAIT_MS * 2 ** g.failures, GAP_RETRY_MAX_MS);
+      g.timer = window.setTimeout(() => void this.fillGap(g), wait);
+      return;
+    }
+    g.failures = 0;
     // Still a gap and nothing new came: a message the desk no longer shows. Asking again
     // would only loop; the next new message (or resume) tries again.
     if (g.again) this.watchGap(false);
