@@ -165,21 +165,26 @@ class FaqBot:
         body = await self._texts(
             lib, "faq_answer", entry.language, {"question": entry.question, "answer": entry.answer}
         )
-        draft = Draft(
-            c.id,
-            "bot",
-            body,
-            # The n-th answer of the chat: the store keeps one message per client id, so two
-            # questions considered at once (on one node or two) cannot both take a slot, and
-            # the cap holds across nodes.
-            client_msg_id=f"{CLIENT_ID_PREFIX}{count + 1}",
-            # Checked again where the seq is taken: a chat routed meanwhile gets no answer.
-            while_waiting=c.state == State.WAITING.value,
-        )
-        try:
-            await post_message(desk, draft)
-        except DeskError as exc:
-            log.info("faq bot did not answer", extra={"consultation": c.id, "reason": exc.code})
+        # The n-th answer of the chat: the store keeps one message per client id, so two
+        # questions considered at once (on one node or two) cannot both take a slot, and the
+        # cap holds across nodes. The one that finds its slot taken tries the next, so
+        # questions sent together are answered up to the cap.
+        for slot in range(count + 1, MAX_ANSWERS_PER_CHAT + 1):
+            draft = Draft(
+                c.id,
+                "bot",
+                body,
+                client_msg_id=f"{CLIENT_ID_PREFIX}{slot}",
+                # Checked again where the seq is taken: a chat routed meanwhile gets no answer.
+                while_waiting=c.state == State.WAITING.value,
+            )
+            try:
+                stored = await post_message(desk, draft)
+            except DeskError as exc:
+                log.info("faq bot did not answer", extra={"consultation": c.id, "reason": exc.code})
+                return
+            if not stored.duplicate:
+                return
 
     async def should_answer(self, c: Consultation, answers_so_far: int) -> bool:
         """Not served yet, and no consultant free to take the chat this moment."""

@@ -141,7 +141,7 @@ async def test_english_and_the_cap_per_chat(faq_node: Node) -> None:
     reader, cid = await _reader(faq_node, "Is this service free of charge?", language="en")
     first = await reader.wait_for("message", lambda m: "Automatic answer" in m["body"])
     assert "free public services" in first["body"]
-    # Sent at once: the bot considers them side by side, and still answers at most the cap.
+    # Sent at once: the bot considers them side by side, and answers up to the cap, no more.
     await asyncio.gather(
         *[
             reader.say(cid, q)
@@ -194,6 +194,41 @@ async def test_the_cap_holds_when_questions_are_considered_at_once(faq_node: Nod
     answers = await _faq_messages(faq_node, cid)
     assert len(answers) == MAX_ANSWERS_PER_CHAT
     assert sorted(a.client_msg_id for a in answers) == [f"{CLIENT_ID_PREFIX}{n}" for n in (1, 2, 3)]
+
+
+async def test_questions_considered_side_by_side_are_each_answered_below_the_cap(
+    faq_node: Node,
+) -> None:
+    """Two questions looked up at once, each seeing one answer so far: both want the chat's
+    second answer; the one that finds it taken takes the third, so both are answered."""
+    from bots.api import BOTS_KEY
+
+    reader, cid = await _reader(faq_node, "Is this service free of charge?", language="en")
+    await reader.wait_for("message", lambda m: "Automatic answer" in m["body"])
+    await _settled(faq_node)
+    bot = faq_node.app[BOTS_KEY].faq
+    real_match = bot.match
+    both_looked = asyncio.Event()
+    looking = 0
+
+    async def match_side_by_side(library_id: int, question: str) -> Any:
+        nonlocal looking
+        looking += 1
+        if looking == 2:
+            both_looked.set()
+        await both_looked.wait()
+        return await real_match(library_id, question)
+
+    bot.match = match_side_by_side
+    await asyncio.gather(
+        reader.say(cid, "How do I format references in APA style?"),
+        reader.say(cid, "How do I get a library card?"),
+    )
+    await _settled(faq_node)
+    assert looking == 2, "both questions were considered"
+    answers = await _faq_messages(faq_node, cid)
+    assert [a.client_msg_id for a in answers] == [f"{CLIENT_ID_PREFIX}{n}" for n in (1, 2, 3)]
+    assert len({a.body for a in answers}) == 3, "each question got its own answer"
 
 
 async def test_no_answer_when_a_consultant_is_free_to_take_the_chat(faq_node: Node) -> None:
