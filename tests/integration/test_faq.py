@@ -160,37 +160,43 @@ async def test_english_and_the_cap_per_chat(faq_node: Node) -> None:
     assert all(m.author_kind == "bot" for m in answers)
 
 
+def _side_by_side(node: Node) -> list[int]:
+    """Make the bot look up its next two questions at the same moment: each waits until both
+    are looking. Returns how many looked (one item, filled in as they do)."""
+    from bots.api import BOTS_KEY
+
+    bot = node.app[BOTS_KEY].faq
+    real_match = bot.match
+    both_looked = asyncio.Event()
+    looking = [0]
+
+    async def match_side_by_side(library_id: int, question: str) -> Any:
+        looking[0] += 1
+        if looking[0] == 2:
+            both_looked.set()
+        await both_looked.wait()
+        return await real_match(library_id, question)
+
+    bot.match = match_side_by_side
+    return looking
+
+
 async def test_the_cap_holds_when_questions_are_considered_at_once(faq_node: Node) -> None:
     """Two questions looked up side by side, each seeing two answers so far: one answer more,
     not two (the slot is the chat's n-th answer, and the store keeps one per client id)."""
-    from bots.api import BOTS_KEY
-
     reader, cid = await _reader(faq_node, "Is this service free of charge?", language="en")
     await reader.wait_for("message", lambda m: "Automatic answer" in m["body"])
     await reader.say(cid, "How do I format references in APA style?")
     await _settled(faq_node)
     assert len(await _faq_messages(faq_node, cid)) == 2
 
-    bot = faq_node.app[BOTS_KEY].faq
-    real_match = bot.match
-    both_looked = asyncio.Event()
-    looking = 0
-
-    async def match_side_by_side(library_id: int, question: str) -> Any:
-        nonlocal looking
-        looking += 1
-        if looking == 2:
-            both_looked.set()
-        await both_looked.wait()
-        return await real_match(library_id, question)
-
-    bot.match = match_side_by_side
+    looking = _side_by_side(faq_node)
     await asyncio.gather(
         reader.say(cid, "Can I access the databases from home?"),
         reader.say(cid, "How do I get a library card?"),
     )
     await _settled(faq_node)
-    assert looking == 2, "both questions were considered"
+    assert looking == [2], "both questions were considered"
     answers = await _faq_messages(faq_node, cid)
     assert len(answers) == MAX_ANSWERS_PER_CHAT
     assert sorted(a.client_msg_id for a in answers) == [f"{CLIENT_ID_PREFIX}{n}" for n in (1, 2, 3)]
@@ -201,31 +207,16 @@ async def test_questions_considered_side_by_side_are_each_answered_below_the_cap
 ) -> None:
     """Two questions looked up at once, each seeing one answer so far: both want the chat's
     second answer; the one that finds it taken takes the third, so both are answered."""
-    from bots.api import BOTS_KEY
-
     reader, cid = await _reader(faq_node, "Is this service free of charge?", language="en")
     await reader.wait_for("message", lambda m: "Automatic answer" in m["body"])
     await _settled(faq_node)
-    bot = faq_node.app[BOTS_KEY].faq
-    real_match = bot.match
-    both_looked = asyncio.Event()
-    looking = 0
-
-    async def match_side_by_side(library_id: int, question: str) -> Any:
-        nonlocal looking
-        looking += 1
-        if looking == 2:
-            both_looked.set()
-        await both_looked.wait()
-        return await real_match(library_id, question)
-
-    bot.match = match_side_by_side
+    looking = _side_by_side(faq_node)
     await asyncio.gather(
         reader.say(cid, "How do I format references in APA style?"),
         reader.say(cid, "How do I get a library card?"),
     )
     await _settled(faq_node)
-    assert looking == 2, "both questions were considered"
+    assert looking == [2], "both questions were considered"
     answers = await _faq_messages(faq_node, cid)
     assert [a.client_msg_id for a in answers] == [f"{CLIENT_ID_PREFIX}{n}" for n in (1, 2, 3)]
     assert len({a.body for a in answers}) == 3, "each question got its own answer"
