@@ -349,14 +349,20 @@ async def test_transfer_to_a_colleague_then_close(
     await expect(li.get_by_role("button", name="登录", exact=True)).to_be_visible()
 
 
+async def zhao_online_for_direct_chats(node: Node, new_page: Any) -> Page:
+    """demo-ul assigns chats directly; zhao, of demo-ul, is signed in and online."""
+    async with node.desk.sessions.begin() as s:
+        await s.execute(sql("UPDATE libraries SET routing_mode = 'direct' WHERE code = 'demo-ul'"))
+    node.desk.directory.forget()
+    page = await signed_in(new_page, node, "zhao")
+    await go_online(page)
+    return page
+
+
 async def test_direct_assignment_opens_a_tab_without_an_offer(
     live_desk: Node, host_site: HostSite, new_page: Any
 ) -> None:
-    async with live_desk.desk.sessions.begin() as s:
-        await s.execute(sql("UPDATE libraries SET routing_mode = 'direct' WHERE code = 'demo-ul'"))
-    live_desk.desk.directory.forget()
-    page = await signed_in(new_page, live_desk, "zhao")
-    await go_online(page)
+    page = await zhao_online_for_direct_chats(live_desk, new_page)
     q = "学位论文提交截止日期是哪天？"
     r, cid = await reader_asks(live_desk, host_site, q, "demo-ul")
     await expect(tab(page, cid)).to_be_visible(timeout=SEEN_MS)
@@ -372,11 +378,7 @@ async def test_a_message_whose_relay_was_lost_is_fetched_and_shown_once(
 ) -> None:
     """The reader's next message names the lost one as the message before it (``prev``): the
     console fetches it, shows it once and in its place, and a reload keeps it."""
-    async with live_desk.desk.sessions.begin() as s:
-        await s.execute(sql("UPDATE libraries SET routing_mode = 'direct' WHERE code = 'demo-ul'"))
-    live_desk.desk.directory.forget()
-    page = await signed_in(new_page, live_desk, "zhao")
-    await go_online(page)
+    page = await zhao_online_for_direct_chats(live_desk, new_page)
     q = "馆际互借要多久？"
     r, cid = await reader_asks(live_desk, host_site, q, "demo-ul")
     await expect(log(page)).to_contain_text(q, timeout=SEEN_MS)
